@@ -1,0 +1,192 @@
+#include "models/faults/nemesis.h"
+
+#include <fmt/format.h>
+
+#include "sim/check.h"
+
+namespace faults {
+
+using scenario::FaultSpec;
+
+Nemesis::Nemesis(sim::Sim& sim, Resolver resolve) : sim_(sim), resolve_(std::move(resolve)) {
+  size_t n = sim_.net.host_count();
+  cuts_.assign(n * n, 0);
+  down_.assign(n, 0);
+}
+
+sim::HostId Nemesis::host(const std::string& name) const {
+  sim::HostId h = sim_.net.find_host(name);
+  SIM_CHECK(h != sim::kNoHost, "unknown host {}", name);
+  return h;
+}
+
+std::vector<sim::HostId> Nemesis::hosts_matching(const std::string& name) const {
+  std::vector<sim::HostId> out;
+  if (name == "*") {
+    for (sim::HostId h = 0; h < sim_.net.host_count(); ++h) out.push_back(h);
+  } else {
+    out.push_back(host(name));
+  }
+  return out;
+}
+
+void Nemesis::cut(sim::HostId from, sim::HostId to, bool reject, int delta) {
+  int& c = cuts_[from * sim_.net.host_count() + to];
+  c += delta;
+  SIM_CHECK(c >= 0, "link {}->{} healed more often than cut", from, to);
+  sim_.net.set_link_up(from, to, c == 0, reject);
+}
+
+void Nemesis::schedule(const std::vector<FaultSpec>& faults) {
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const FaultSpec& f = faults[i];
+    sim::Time at = sim::Time::zero() + f.at;
+    sim::Time end = f.duration ? at + *f.duration : at;
+    if (f.restart_after) end = at + *f.restart_after;
+    if (end > last_heal_) last_heal_ = end;
+    sim_.engine.at(at, [this, i, f] { fire(i, f); });
+  }
+}
+
+void Nemesis::fire(size_t index, const FaultSpec& f) {
+  const sim::Time now = sim_.now();
+  std::string node;  // what the fault is shown on
+  std::string detail;
+  std::function<void()> undo;
+
+  if (f.kind == "ifdown") {
+    std::string hname = f.host;
+    if (hname.empty()) {
+      sim::Process* p = resolve_(f.target);
+      if (!p) {
+        sim::Rec(sim_.trace, now, "fault.skipped", f.target)
+            .f("kind", f.kind)
+            .f("index", static_cast<int64_t>(index))
+            .emit();
+        return;
+      }
+      hname = sim_.net.host_name(p->host());
+    }
+    sim::HostId h = host(hname);
+    node = hname;
+    detail = fmt::format("ifdown {}", hname);
+    if (down_[h]++ == 0) sim_.net.set_host_up(h, false);
+    undo = [this, h] {
+      if (--down_[h] == 0) sim_.net.set_host_up(h, true);
+    };
+  } else if (f.kind == "partition") {
+    std::vector<std::vector<sim::HostId>> groups;
+    for (const auto& g : f.groups) {
+      std::vector<sim::HostId> ids;
+      for (const auto& n : g) ids.push_back(host(n));
+      groups.push_back(std::move(ids));
+    }
+    size_t n = sim_.net.host_count();
+    std::vector<size_t> group(n, groups.size());
+    for (size_t gi = 0; gi < groups.size(); ++gi) {
+      for (sim::HostId h : groups[gi]) group[h] = gi;
+    }
+    std::vector<std::pair<sim::HostId, sim::HostId>> links;
+    for (sim::HostId a = 0; a < n; ++a) {
+      for (sim::HostId b = 0; b < n; ++b) {
+        if (group[a] != group[b]) links.emplace_back(a, b);
+      }
+    }
+    for (auto [a, b] : links) cut(a, b, f.reject, +1);
+    node = "net";
+    std::string gs;
+    for (const auto& g : f.groups) {
+      gs += gs.empty() ? "" : " | ";
+      for (size_t k = 0; k < g.size(); ++k) gs += (k ? "," : "") + g[k];
+    }
+    detail = fmt::format("partition {}", gs);
+    bool reject = f.reject;
+    undo = [this, links, reject] {
+      for (auto [a, b] : links) cut(a, b, reject, -1);
+    };
+  } else if (f.kind == "cut") {
+    std::vector<std::pair<sim::HostId, sim::HostId>> links;
+    for (sim::HostId a : hosts_matching(f.from)) {
+      for (sim::HostId b : hosts_matching(f.to)) {
+        if (a != b) links.emplace_back(a, b);
+      }
+    }
+    for (auto [a, b] : links) cut(a, b, f.reject, +1);
+    node = "net";
+    detail = fmt::format("cut {} -> {}", f.from, f.to);
+    bool reject = f.reject;
+    undo = [this, links, reject] {
+      for (auto [a, b] : links) cut(a, b, reject, -1);
+    };
+  } else if (f.kind == "latency" || f.kind == "loss") {
+    std::vector<std::pair<sim::HostId, sim::HostId>> links;
+    std::string from = f.from.empty() ? (f.host.empty() ? "*" : f.host) : f.from;
+    std::string to = f.to.empty() ? "*" : f.to;
+    for (sim::HostId a : hosts_matching(from)) {
+      for (sim::HostId b : hosts_matching(to)) {
+        links.emplace_back(a, b);
+        if (f.to.empty() && !f.host.empty()) links.emplace_back(b, a);  // a host's both directions
+      }
+    }
+    for (auto [a, b] : links) sim_.net.set_link_extra(a, b, f.extra_latency, f.loss);
+    node = "net";
+    detail = f.kind == "latency" ? fmt::format("latency +{} {} -> {}",
+                                               sim::format_duration(f.extra_latency), from, to)
+                                 : fmt::format("loss {} {} -> {}", f.loss, from, to);
+    undo = [this, links] {
+      for (auto [a, b] : links) sim_.net.set_link_extra(a, b, sim::Duration::zero(), 0);
+    };
+  } else {
+    sim::Process* p = resolve_(f.target);
+    if (!p) {
+      sim::Rec(sim_.trace, now, "fault.skipped", f.target)
+          .f("kind", f.kind)
+          .f("index", static_cast<int64_t>(index))
+          .emit();
+      return;
+    }
+    node = p->name();
+    if (f.kind == "pause") {
+      detail = fmt::format("pause {}", p->name());
+      p->pause();
+      undo = [p] { p->resume(); };
+    } else if (f.kind == "crash") {
+      detail = fmt::format("crash {}", p->name());
+      p->crash();
+      undo = [p] { p->restart(); };  // used when the crash has a duration ("for")
+      if (f.restart_after) {
+        sim::Duration after = *f.restart_after;
+        sim_.engine.after(after, [this, p, index] {
+          sim::Rec(sim_.trace, sim_.now(), "fault.restart", p->name())
+              .f("index", static_cast<int64_t>(index))
+              .emit();
+          p->restart();
+        });
+      }
+    } else if (f.kind == "restart") {
+      detail = fmt::format("restart {}", p->name());
+      p->restart();
+    }
+  }
+
+  uint64_t span = sim_.trace.next_span_id();
+  sim::Rec start(sim_.trace, now, "fault.start", node);
+  start.f("kind", f.kind).f("index", static_cast<int64_t>(index)).f("what", detail);
+  if (f.duration) start.f("for_ms", f.duration->to_ms_f());
+  if (f.duration && undo) {
+    start.begin("fault", detail, span);
+  }
+  start.emit();
+  if (f.duration && undo) {
+    sim_.engine.after(*f.duration, [this, undo, node, span, index, detail] {
+      sim::Rec(sim_.trace, sim_.now(), "fault.end", node)
+          .f("index", static_cast<int64_t>(index))
+          .f("what", detail)
+          .end("fault", span)
+          .emit();
+      undo();
+    });
+  }
+}
+
+}  // namespace faults

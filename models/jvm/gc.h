@@ -1,0 +1,44 @@
+// JVM stop-the-world GC pauses as a renewal process attached to one simulated process.
+//
+// After each pause ends, the next one starts after a gap drawn from `interval`, and lasts a
+// duration drawn from `pause` (both in seconds, e.g. fitted by `zksim gcfit`). A pause stops the
+// whole process (Process::pause), so timers and messages wait until it ends. Draws come from the
+// stream "gc/<process name>": adding GC to one process never shifts any other draws.
+#pragma once
+
+#include <string>
+
+#include "sim/process.h"
+#include "sim/rng.h"
+#include "sim/sim.h"
+
+namespace jvm {
+
+struct GcModel {
+  sim::Dist pause;     // seconds
+  sim::Dist interval;  // seconds between the end of one pause and the start of the next
+  std::string source;  // where the model came from (a gc-model.json or "inline")
+};
+
+class GcProcess {
+ public:
+  GcProcess(sim::Sim& sim, sim::Process& target, GcModel model);
+  void start();
+  uint64_t pauses() const { return pauses_; }
+  sim::Duration total_paused() const { return total_; }
+
+ private:
+  void schedule_next();
+  sim::Sim& sim_;
+  sim::Process& target_;
+  GcModel model_;
+  sim::Rng rng_;
+  uint64_t pauses_ = 0;
+  sim::Duration total_;
+};
+
+// Reads a gc-model.json written by `zksim gcfit` (the "young" kind, or the first kind present)
+// into a GcModel. Throws sim::ConfigError naming the file and key on bad content.
+GcModel load_gc_model(const std::string& path);
+
+}  // namespace jvm

@@ -1,0 +1,45 @@
+// Reading configuration values (durations, distributions) from JSON with errors that name the
+// offending key path, e.g. `zk.peers[2].host`. Scenario loading builds on these.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+#include <string>
+
+#include "sim/rng.h"
+#include "sim/time.h"
+
+namespace sim {
+
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string path, const std::string& msg)
+      : std::runtime_error(path.empty() ? msg : path + ": " + msg), path_(std::move(path)) {}
+  // The same error with the file name in front: "scenarios/x.json: faults[0].for: ...".
+  ConfigError in_file(const std::string& file) const {
+    ConfigError e(*this);
+    static_cast<std::runtime_error&>(e) = std::runtime_error(file + ": " + what());
+    return e;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// "200ms" (a string with a unit) or 0. Anything else is an error naming `path`.
+Duration json_duration(const nlohmann::json& j, const std::string& path);
+
+// A duration distribution in seconds (clamped at 0): either a duration string (constant) or an
+// object {"dist": "lognormal", "median": "200us", "p99": "2ms"} / {"dist":"lognormal","mu":..,
+// "sigma":..} (of ln seconds) / {"dist":"exponential","mean":"5s"} / {"dist":"uniform","min":..,
+// "max":..} / {"dist":"normal","mean":..,"stddev":..} / {"dist":"gamma","shape":k,"scale":"1s"} /
+// {"dist":"weibull","shape":k,"scale":"1s"} / {"dist":"constant","value":"1ms"} /
+// {"dist":"empirical","quantiles":[[0,"1ms"],[0.5,"2ms"],[1,"9ms"]]}.
+Dist json_duration_dist(const nlohmann::json& j, const std::string& path);
+
+double json_number(const nlohmann::json& j, const std::string& path, double lo, double hi);
+int64_t json_int(const nlohmann::json& j, const std::string& path, int64_t lo, int64_t hi);
+
+}  // namespace sim

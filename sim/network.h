@@ -1,0 +1,182 @@
+// The network: hosts and directed links on a Boost.Graph graph, and TCP-like connections.
+//
+// ZooKeeper's timings hinge on what a TCP user sees, so connections model the three outcomes
+// that matter (ARCHITECTURE.md): a silent black hole (segments are retransmitted with exponential
+// back-off and arrive after the path heals; a reader meanwhile sees nothing and times out), an
+// unreachable or downed local interface (connect fails at once: ENETUNREACH / EHOSTUNREACH), and a
+// dead process on a live host (connect refused, an established peer sees EOF or a reset).
+// Delivery on a connection is FIFO. A paused process's kernel still accepts connections and data;
+// the process handles them when it resumes (Process::deliver).
+#pragma once
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/rng.h"
+#include "sim/time.h"
+
+namespace sim {
+
+class Sim;
+class Process;
+using ProcId = uint32_t;
+using HostId = uint32_t;
+using ConnId = uint64_t;
+inline constexpr HostId kNoHost = UINT32_MAX;
+
+enum class NetError {
+  Ok,
+  Refused,          // ECONNREFUSED: host up, nothing listening (process dead)
+  HostUnreachable,  // EHOSTUNREACH: an ICMP-rejecting partition
+  NetUnreachable,   // ENETUNREACH: our own interface is down (ifdown)
+  Reset,            // ECONNRESET
+  Eof,              // orderly close by the peer
+  TimedOut,         // ETIMEDOUT: TCP gave up retransmitting
+};
+const char* to_string(NetError e);
+
+struct LinkParams {
+  Dist latency = Dist::constant(100e-6);  // one-way, seconds
+  double loss = 0;                        // per-segment loss probability (costs an RTO)
+};
+
+class Network {
+ public:
+  explicit Network(Sim& sim);
+
+  // --- topology ---------------------------------------------------------------------------
+  // Adds a host linked both ways to every existing host (a switched LAN) with the default link.
+  HostId add_host(const std::string& name);
+  HostId find_host(std::string_view name) const;
+  size_t host_count() const { return boost::num_vertices(g_); }
+  const std::string& host_name(HostId h) const { return g_[h].name; }
+  // The address shown in logs ("172.16.91.1"); defaults to the host name.
+  const std::string& host_address(HostId h) const {
+    return g_[h].address.empty() ? g_[h].name : g_[h].address;
+  }
+  void set_host_address(HostId h, std::string address) { g_[h].address = std::move(address); }
+  void set_default_link(const LinkParams& p);
+  void set_link(HostId from, HostId to, const LinkParams& p);
+  const LinkParams& link(HostId from, HostId to) const;
+
+  // --- faults -------------------------------------------------------------------------------
+  void set_host_up(HostId h, bool up);  // ifdown / ifup
+  bool host_up(HostId h) const { return g_[h].up; }
+  // One direction cut silently (black hole) or with rejection (EHOSTUNREACH on connect).
+  void set_link_up(HostId from, HostId to, bool up, bool reject = false);
+  // Cuts every link between hosts of different groups (hosts not listed form one more group).
+  void partition(const std::vector<std::vector<HostId>>& groups, bool reject = false);
+  // Restores every link (not host interfaces) and clears extra latency and loss.
+  void heal_links();
+  void set_link_extra(HostId from, HostId to, Duration extra_latency, double extra_loss);
+  // True if a segment sent now from `from` reaches `to`.
+  bool deliverable(HostId from, HostId to) const;
+
+  // --- sockets ------------------------------------------------------------------------------
+  using AcceptFn = std::function<void(ConnId, ProcId client)>;
+  using ResultFn = std::function<void(ConnId, NetError)>;
+  using CloseFn = std::function<void(NetError)>;
+
+  void listen(Process& p, uint16_t port, AcceptFn on_accept);
+  void unlisten(Process& p, uint16_t port);
+  // Starts a connect; `on_result` runs on `from` with Ok or an error, or never (black hole: the
+  // caller's own timeout decides; close() abandons the attempt).
+  ConnId connect(Process& from, HostId to, uint16_t port, ResultFn on_result);
+  // What the side `p` runs when the peer closes or resets (not called after p's own close()).
+  void on_close(ConnId c, Process& p, CloseFn fn);
+  // Queues `deliver` to run on the peer process, FIFO with everything else on this connection.
+  void send(ConnId c, Process& from, std::function<void()> deliver, std::string_view label = {});
+  // Orderly close by `p`: the peer sees Eof after what was sent before.
+  void close(ConnId c, Process& p);
+  bool is_open(ConnId c, const Process& p) const;
+  ProcId peer(ConnId c, const Process& p) const;
+
+  void on_process_crash(Process& p);
+
+  uint64_t segments_sent() const { return segments_; }
+
+ private:
+  struct HostProps {
+    std::string name;
+    bool up = true;
+    std::string address;
+  };
+  struct LinkProps {
+    LinkParams params;
+    bool up = true;
+    bool reject = false;
+    Duration extra_latency;
+    double extra_loss = 0;
+  };
+  using Graph =
+      boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, HostProps, LinkProps>;
+  using Edge = Graph::edge_descriptor;
+
+  enum class SegKind : uint8_t { Data, Fin, Rst, SynAck };
+  struct Segment {
+    SegKind kind;
+    std::function<void()> fn;
+    uint64_t flow = 0;
+    std::string label;
+  };
+  struct Side {
+    ProcId proc = UINT32_MAX;
+    uint64_t inc = 0;
+    HostId host = kNoHost;
+    bool open = false;
+    CloseFn on_close;
+    // Outbound direction from this side.
+    std::deque<Segment> backlog;
+    bool retry_pending = false;
+    int retries = 0;
+    Duration rto;
+    Time last_arrival;
+  };
+  struct Conn {
+    Side side[2];  // 0 = connector, 1 = acceptor
+    uint16_t port = 0;
+    bool established = false;
+    bool connecting = true;
+    int syn_retries = 0;
+    ResultFn on_result;
+  };
+  struct Listener {
+    ProcId proc;
+    uint64_t inc;
+    HostId host;
+    uint16_t port;
+    AcceptFn fn;
+  };
+
+  LinkProps& props(HostId from, HostId to) { return g_[edges_[from * stride_ + to]]; }
+  const LinkProps& props(HostId from, HostId to) const { return g_[edges_[from * stride_ + to]]; }
+  void rebuild_edges();
+  Duration sample_delay(HostId from, HostId to);
+  void push(ConnId c, int s, Segment seg);
+  void transmit(ConnId c, int s, Segment seg);
+  void schedule_retry(ConnId c, int s);
+  void arrive(ConnId c, int to_side, Segment seg);
+  void send_syn(ConnId c);
+  void syn_arrive(ConnId c);
+  void result(ConnId c, NetError e);
+  void raw_rst(ConnId c, int from_side);
+  bool side_alive(const Side& s) const;
+
+  Sim& sim_;
+  Rng rng_;
+  Graph g_;
+  std::vector<Edge> edges_;  // dense (from, to) -> edge
+  size_t stride_ = 0;
+  LinkParams default_link_;
+  std::vector<Conn> conns_;
+  std::vector<Listener> listeners_;
+  uint64_t segments_ = 0;
+};
+
+}  // namespace sim

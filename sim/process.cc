@@ -1,0 +1,100 @@
+#include "sim/process.h"
+
+#include "sim/check.h"
+#include "sim/sim.h"
+
+namespace sim {
+
+Process::Process(Sim& sim, std::string name, HostId host)
+    : sim_(sim), name_(std::move(name)), host_(host) {
+  id_ = sim_.add_process(this);
+}
+
+Time Process::now() const {
+  return sim_.now();
+}
+
+void Process::deliver(Fn fn) {
+  switch (state_) {
+    case State::Running:
+      fn();
+      break;
+    case State::Paused:
+      deferred_.push_back(std::move(fn));
+      break;
+    case State::Crashed:
+      break;
+  }
+}
+
+void Process::pause() {
+  if (state_ == State::Crashed) return;
+  if (pause_depth_++ == 0) {
+    state_ = State::Paused;
+    paused_since_ = now();
+    on_pause();
+  }
+}
+
+void Process::resume() {
+  if (state_ == State::Crashed || pause_depth_ == 0) return;
+  if (--pause_depth_ > 0) return;
+  state_ = State::Running;
+  on_resume();
+  // Handle what arrived during the pause, in arrival order. A handler may pause or crash the
+  // process again; then the rest waits (or is dropped) like any other input.
+  while (!deferred_.empty() && state_ == State::Running) {
+    Fn fn = std::move(deferred_.front());
+    deferred_.pop_front();
+    fn();
+  }
+}
+
+void Process::crash() {
+  if (state_ == State::Crashed) return;
+  state_ = State::Crashed;
+  pause_depth_ = 0;
+  ++incarnation_;
+  deferred_.clear();
+  sim_.net.on_process_crash(*this);
+  on_crash();
+}
+
+void Process::restart() {
+  if (state_ != State::Crashed) return;
+  state_ = State::Running;
+  on_restart();
+}
+
+void Timer::arm_at(Time t, Process::Fn fn) {
+  cancel();
+  armed_ = true;
+  deadline_ = t;
+  fn_ = std::move(fn);
+  uint64_t gen = ++gen_;
+  uint64_t inc = p_.incarnation();
+  ev_ = p_.sim().engine.at(t, [this, gen, inc] {
+    if (gen != gen_ || inc != p_.incarnation()) return;
+    p_.deliver([this, gen, inc] {
+      // Re-check: the timer may have been cancelled or re-armed while the process was paused.
+      if (gen != gen_ || inc != p_.incarnation() || !armed_) return;
+      armed_ = false;
+      Process::Fn f = std::move(fn_);
+      f();
+    });
+  });
+}
+
+void Timer::arm(Duration d, Process::Fn fn) {
+  arm_at(p_.now() + d, std::move(fn));
+}
+
+void Timer::cancel() {
+  if (!armed_) return;
+  armed_ = false;
+  ++gen_;
+  p_.sim().engine.cancel(ev_);
+  fn_ = nullptr;
+}
+
+}  // namespace sim
