@@ -51,7 +51,7 @@ StopReason Engine::run(Time until, uint64_t max_events) {
   while (!heap_.empty()) {
     const Entry top = heap_.front();
     if (top.t > until.ns()) {
-      now_ = until;
+      now_ = std::max(now_, until);  // run(earlier limit) must not move the clock back
       return StopReason::TimeLimit;
     }
     std::pop_heap(heap_.begin(), heap_.end(), Later{});

@@ -188,8 +188,9 @@ void Network::send_syn(ConnId c) {
     sim_.engine.after(sample_delay(a, b), [this, c] { syn_arrive(c); });
     return;
   }
-  // SYN lost in a black hole: retransmit with back-off, then give up.
-  if (cn.syn_retries >= kMaxSynRetries) {
+  // SYN lost in a black hole: retransmit with back-off, then give up one back-off after the last
+  // retransmission (Linux, tcp_syn_retries = 6: SYNs at 0, 1, 3, ..., 63 s; ETIMEDOUT at 127 s).
+  if (cn.syn_retries > kMaxSynRetries) {
     result(c, NetError::TimedOut);
     return;
   }

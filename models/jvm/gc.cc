@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "sim/config.h"
 
 namespace jvm {
 
@@ -20,13 +24,16 @@ void GcProcess::start() {
 }
 
 void GcProcess::schedule_next() {
+  // Gaps are start-to-start (as `zksim gcfit` measures them); the first gap starts at t=0.
   sim::Duration gap = secs(model_.interval.sample(rng_));
-  sim_.engine.after(gap, [this] {
+  sim::Duration wait = std::max(sim::Duration::zero(), gap - last_len_);
+  sim_.engine.after(wait, [this] {
     if (!target_.alive()) {
       schedule_next();  // a crashed JVM has no heap to collect; keep the renewal clock going
       return;
     }
     sim::Duration len = secs(model_.pause.sample(rng_));
+    last_len_ = len;
     uint64_t id = sim_.trace.next_span_id();
     sim::Rec(sim_.trace, sim_.now(), "gc.pause", target_.name())
         .f("ms", len.to_ms_f())
@@ -41,6 +48,72 @@ void GcProcess::schedule_next() {
       schedule_next();
     });
   });
+}
+
+namespace {
+
+// One fitted series of a gc-model.json -> a distribution in seconds.
+sim::Dist series_dist(const nlohmann::json& s, const std::string& path) {
+  using sim::ConfigError;
+  if (!s.is_object() || !s.contains("family"))
+    throw ConfigError(path, "expected a fitted series with a \"family\"");
+  std::string fam = s.at("family").get<std::string>();
+  const nlohmann::json p = s.value("params", nlohmann::json::object());
+  auto num = [&](const char* k) {
+    if (!p.contains(k) || !p.at(k).is_number())
+      throw ConfigError(path + ".params." + k, "missing number");
+    return p.at(k).get<double>();
+  };
+  sim::Dist d;
+  if (fam == "lognormal") {
+    d = sim::Dist::lognormal(num("mu"), num("sigma"));
+  } else if (fam == "gamma") {
+    d = sim::Dist::gamma(num("shape"), num("scale"));
+  } else if (fam == "weibull") {
+    d = sim::Dist::weibull(num("shape"), num("scale"));
+  } else if (fam == "exponential") {
+    d = sim::Dist::exponential(num("mean"));
+  } else if (fam == "empirical") {
+    const auto& q = s.at("empirical").at("quantiles");
+    std::vector<std::pair<double, double>> t;
+    for (const auto& e : q) t.emplace_back(e.at(0).get<double>(), e.at(1).get<double>());
+    if (t.size() < 2) throw ConfigError(path + ".empirical.quantiles", "needs at least two points");
+    d = sim::Dist::empirical(std::move(t));
+  } else {
+    throw ConfigError(path + ".family", "unknown family \"" + fam + "\"");
+  }
+  d.lo = 0;
+  return d;
+}
+
+}  // namespace
+
+GcModel load_gc_model(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw sim::ConfigError("", fmt::format("{}: cannot open GC model", path));
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) throw sim::ConfigError("", fmt::format("{}: not valid JSON", path));
+  try {
+    if (!j.contains("kinds") || !j.at("kinds").is_object() || j.at("kinds").empty()) {
+      throw sim::ConfigError("kinds",
+                             "no fitted kinds (expected a gc-model.json from `zksim gcfit`)");
+    }
+    const auto& kinds = j.at("kinds");
+    std::string kind = kinds.contains("young") ? "young" : kinds.begin().key();
+    const auto& k = kinds.at(kind);
+    GcModel m;
+    m.pause = series_dist(k.at("durations"), "kinds." + kind + ".durations");
+    if (!k.contains("gaps") || k.at("gaps").is_null()) {
+      throw sim::ConfigError("kinds." + kind + ".gaps", "the model has no gap distribution");
+    }
+    m.interval = series_dist(k.at("gaps"), "kinds." + kind + ".gaps");
+    m.source = path + " (" + kind + ")";
+    return m;
+  } catch (const sim::ConfigError& e) {
+    throw e.in_file(path);
+  } catch (const nlohmann::json::exception& e) {
+    throw sim::ConfigError("", fmt::format("{}: malformed GC model: {}", path, e.what()));
+  }
 }
 
 }  // namespace jvm

@@ -1,7 +1,8 @@
 // JVM stop-the-world GC pauses as a renewal process attached to one simulated process.
 //
-// After each pause ends, the next one starts after a gap drawn from `interval`, and lasts a
-// duration drawn from `pause` (both in seconds, e.g. fitted by `zksim gcfit`). A pause stops the
+// Pauses start a gap drawn from `interval` after the previous one started (start-to-start, as
+// `zksim gcfit` measures gaps; never before the previous pause ended) and last a duration drawn
+// from `pause` (both in seconds, e.g. fitted by `zksim gcfit`). A pause stops the
 // whole process (Process::pause), so timers and messages wait until it ends. Draws come from the
 // stream "gc/<process name>": adding GC to one process never shifts any other draws.
 #pragma once
@@ -16,7 +17,7 @@ namespace jvm {
 
 struct GcModel {
   sim::Dist pause;     // seconds
-  sim::Dist interval;  // seconds between the end of one pause and the start of the next
+  sim::Dist interval;  // seconds from the start of one pause to the start of the next
   std::string source;  // where the model came from (a gc-model.json or "inline")
 };
 
@@ -35,6 +36,7 @@ class GcProcess {
   sim::Rng rng_;
   uint64_t pauses_ = 0;
   sim::Duration total_;
+  sim::Duration last_len_;
 };
 
 // Reads a gc-model.json written by `zksim gcfit` (the "young" kind, or the first kind present)

@@ -201,6 +201,8 @@ void apply_override(json& doc, const std::string& assignment) {
     const std::string& p = parts[i];
     walked += (walked.empty() ? "" : ".") + p;
     bool last = i + 1 == parts.size();
+    bool numeric = !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
+    if (node->is_null() && numeric) *node = json::array();  // "faults[0]=..." on a fresh document
     if (node->is_array()) {
       char* end = nullptr;
       unsigned long idx = std::strtoul(p.c_str(), &end, 10);
@@ -309,7 +311,7 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
   if (top.has("meta")) {
     Obj o(top.at("meta"), "meta",
           {"sessionTimeout", "localTimer", "rejoinDelay", "hosts", "doubleAdvance", "oldClient",
-           "electionPath", "enabled"});
+           "electionPath", "enabled", "startJitter"});
     MetaSpec& m = sc.meta;
     m.enabled = o.boolean("enabled", true);
     m.session_timeout = o.dur("sessionTimeout", m.session_timeout);
@@ -318,6 +320,7 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
     m.double_advance = o.boolean("doubleAdvance", m.double_advance);
     m.old_34_client = o.boolean("oldClient", m.old_34_client);
     m.election_path = o.str("electionPath", m.election_path);
+    m.start_jitter = o.dur("startJitter", m.start_jitter);
     if (m.session_timeout <= sim::Duration::zero())
       throw ConfigError("meta.sessionTimeout", "must be positive");
     if (o.has("hosts")) {

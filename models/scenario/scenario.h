@@ -48,6 +48,11 @@ struct MetaSpec {
   bool double_advance = true;  // ZOOKEEPER-2466 in the 3.5+ C client
   bool old_34_client = false;  // pre-3.5 C client (44-byte ConnectRequest)
   std::string election_path = "/zbs/meta/election";
+  // Each meta starts at a uniform random instant in [0, start_jitter) (stream
+  // "world/start/<name>"), so its pings fall at a different phase of ZooKeeper's tick buckets in
+  // every seed: outcomes that hinge on timer phases vary across seeds as they do across real
+  // incidents.
+  sim::Duration start_jitter = sim::Duration::s(4);
 };
 
 struct GcSpec {

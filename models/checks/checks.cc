@@ -1,0 +1,164 @@
+#include "models/checks/checks.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace checks {
+
+namespace {
+
+// Time from `heal` until a leader exists (0 if one exists at that instant), from the gaps.
+std::optional<sim::Duration> recovery(const zbs::LeaderMetrics& m, sim::Time heal, sim::Time end) {
+  if (!m.first_leader) return std::nullopt;
+  sim::Time from = std::max(heal, *m.first_leader);
+  for (const auto& w : m.unavailable.windows) {
+    if (w.begin <= from && from < w.end) {
+      if (w.end >= end) return std::nullopt;  // still no leader when the run ended
+      return w.end - heal;
+    }
+  }
+  return from - heal;
+}
+
+}  // namespace
+
+void Observer::on_record(const sim::Record& r) {
+  const std::string& type = r.type;
+  if (type == "meta.leader") {
+    meta_flips_.push_back(zbs::LeaderFlip{r.t, r.node, r.get_int("leading") != 0});
+  } else if (type == "zk.state") {
+    bool leading = r.get_str("state") == "LEADING" && r.get_str("phase") == "broadcast";
+    bool was = zk_leading_[r.node];
+    if (leading && !was) {
+      ++m_.zk_elections;
+      int64_t epoch = r.get_int("epoch", -1);
+      auto& set = leaders_by_epoch_[epoch];
+      set.insert(r.node);
+      if (set.size() > 1) {
+        std::string who;
+        for (const auto& n : set) who += (who.empty() ? "" : ", ") + n;
+        violations_.push_back(
+            fmt::format("at {}: two ZooKeeper leaders in broadcast with epoch {}: {}",
+                        sim::format_time(r.t), epoch, who));
+        unsafe_ = true;
+      }
+    }
+    zk_leading_[r.node] = leading;
+    PeerView& v = peers_[r.node];
+    v.state = r.get_str("state");
+    v.phase = r.get_str("phase");
+    v.epoch = r.get_int("epoch", -1);
+    v.leader = r.get_int("leader", -1);
+    v.myid = r.node.rfind("zk:", 0) == 0 ? std::atoll(r.node.c_str() + 3) : -1;
+    update_zk(r.t);
+  } else if (type == "gc.pause" || (type == "fault.start" && r.get_str("kind") == "pause")) {
+    if (pauses_[r.node]++ == 0) stopped_.insert(r.node);
+    if (type == "gc.pause") ++m_.gc_pauses;
+    update_zk(r.t);
+  } else if (type == "gc.resume" ||
+             (type == "fault.end" && r.get_str("what").rfind("pause ", 0) == 0)) {
+    if (--pauses_[r.node] <= 0) {
+      pauses_[r.node] = 0;
+      stopped_.erase(r.node);
+    }
+    update_zk(r.t);
+  } else if (type == "fault.start" && r.get_str("kind") == "crash") {
+    stopped_.insert(r.node);
+    pauses_[r.node] = 0;
+    update_zk(r.t);
+  } else if (type == "fault.restart" ||
+             (type == "fault.end" && r.get_str("what").rfind("crash ", 0) == 0)) {
+    stopped_.erase(r.node);
+    update_zk(r.t);
+  } else if (type == "zk.follower.exception") {
+    ++m_.zk_follower_exceptions;
+  } else if (type == "zk.session.expire") {
+    ++m_.zk_session_expirations;
+  } else if (type == "meta.role" && r.get_str("role") == "stopped") {
+    ++m_.meta_failovers;
+  }
+}
+
+void Observer::update_zk(sim::Time t) {
+  // Which leader, if any, serves: running, in broadcast, with a running quorum in its epoch.
+  size_t ensemble = sc_.zk.peers.size();
+  std::string serving;
+  for (const auto& [node, v] : peers_) {
+    if (v.state != "LEADING" || v.phase != "broadcast" || stopped_.count(node)) continue;
+    size_t votes = 1;
+    for (const auto& [fnode, f] : peers_) {
+      if (fnode == node || stopped_.count(fnode)) continue;
+      if (f.state == "FOLLOWING" && f.phase == "broadcast" && f.leader == v.myid) ++votes;
+    }
+    if (votes * 2 > ensemble) serving = node;
+  }
+  for (const auto& [node, v] : peers_) {
+    bool& cur = zk_serving_[node];
+    if (cur != (node == serving)) {
+      cur = node == serving;
+      zk_flips_.push_back(zbs::LeaderFlip{t, node, cur});
+    }
+  }
+}
+
+void Observer::finish(sim::Time end) {
+  zbs::LeaderMetrics meta = zbs::compute_leader_metrics(meta_flips_, end);
+  zbs::LeaderMetrics zk = zbs::compute_leader_metrics(zk_flips_, end);
+  m_.meta_dual = meta.dual;
+  m_.meta_unavailable = meta.unavailable;
+  m_.zk_unavailable = zk.unavailable;
+  m_.zk_dual = zk.dual;
+  m_.meta_dual_windows = meta.dual.windows;
+  m_.meta_gap_windows = meta.unavailable.windows;
+  m_.zk_gap_windows = zk.unavailable.windows;
+  m_.meta_leader_changes = meta.leader_starts;
+  m_.first_meta_leader = meta.first_leader;
+  if (last_heal_) {
+    m_.meta_recovery_after_heal = recovery(meta, *last_heal_, end);
+    m_.zk_recovery_after_heal = recovery(zk, *last_heal_, end);
+  }
+
+  const auto& c = sc_.checks;
+  auto ms = [](sim::Duration d) { return fmt::format("{:.3f} ms", d.to_ms_f()); };
+  if (c.max_meta_leaders && *c.max_meta_leaders < 2 && m_.meta_dual.count > 0) {
+    const auto& w = m_.meta_dual_windows.front();
+    violations_.push_back(fmt::format(
+        "dual meta leaders: {} window(s), longest {}, first at {} for {}", m_.meta_dual.count,
+        ms(m_.meta_dual.max), sim::format_time(w.begin), ms(w.length())));
+  }
+  if (c.max_dual_leader && m_.meta_dual.max > *c.max_dual_leader) {
+    violations_.push_back(fmt::format("dual meta leaders for {} > maxDualLeader {}",
+                                      ms(m_.meta_dual.max), ms(*c.max_dual_leader)));
+  }
+  if (c.max_meta_unavailable && m_.meta_unavailable.max > *c.max_meta_unavailable) {
+    violations_.push_back(fmt::format("no meta leader for {} > maxMetaUnavailable {}",
+                                      ms(m_.meta_unavailable.max), ms(*c.max_meta_unavailable)));
+  }
+  if (c.max_zk_unavailable && m_.zk_unavailable.max > *c.max_zk_unavailable) {
+    violations_.push_back(
+        fmt::format("no ZooKeeper leader in broadcast for {} > maxZkUnavailable {}",
+                    ms(m_.zk_unavailable.max), ms(*c.max_zk_unavailable)));
+  }
+  if (c.meta_leader_within_after_heal && last_heal_) {
+    auto got = m_.meta_recovery_after_heal;
+    if (!got || *got > *c.meta_leader_within_after_heal) {
+      violations_.push_back(
+          fmt::format("no meta leader within {} after the last fault healed (at {}){}",
+                      ms(*c.meta_leader_within_after_heal), sim::format_time(*last_heal_),
+                      got ? fmt::format(": took {}", ms(*got)) : ": none by the end"));
+    }
+  }
+  if (c.zk_leader_within_after_heal && last_heal_) {
+    auto got = m_.zk_recovery_after_heal;
+    if (!got || *got > *c.zk_leader_within_after_heal) {
+      violations_.push_back(
+          fmt::format("no ZooKeeper leader within {} after the last fault healed (at {}){}",
+                      ms(*c.zk_leader_within_after_heal), sim::format_time(*last_heal_),
+                      got ? fmt::format(": took {}", ms(*got)) : ": none by the end"));
+    }
+  }
+}
+
+}  // namespace checks

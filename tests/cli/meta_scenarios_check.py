@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Assertions on the meta scenarios (tests/cli/CMakeLists.txt, meta_scenarios_* tests).
+
+  meta_scenarios_check.py seed1 ZKSIM SCENARIO           the fixed seed reproduces 416 +- 50 ms
+  meta_scenarios_check.py study FILE.json                1000-seed ifdown study bounds
+  meta_scenarios_check.py timer200 FILE.json [--all]     200 ms timer: no dual leader, failovers
+  meta_scenarios_check.py incident ZKSIM SCENARIO TMPDIR 2025 storm + the seed's grep pipelines
+Exits 1 with a message on the first failed assertion.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "studies"))
+import meta_studies  # noqa: E402
+
+failed = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failed.append(what)
+
+
+def seed1(zksim, scenario):
+    with open(scenario) as f:
+        doc = json.load(f)
+    zk_hosts = {f"zk:{p['id']}": p["host"] for p in doc["zk"]["peers"]}
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        res, recs = meta_studies.run_one(zksim, scenario, doc["seed"], [], tmp)
+    o = meta_studies.analyse(res, recs, zk_hosts)
+    print(json.dumps(o, indent=1))
+    check(o["outcome"] == "overlap", "the scenario's seed gives two leaders")
+    check(abs(o.get("overlap_ms", 0) - 416) <= 50, f"overlap {o.get('overlap_ms')} ms is 416 +- 50")
+    check(o.get("seed_order") is True, "order: client timeout -> timer start -> new leader "
+          "elsewhere -> old leader stops on its local timer")
+    check(abs(o["t_stop_s"] - o["t_timer_s"] - 3.6) < 1e-3, "old leader stops 3600 ms after its "
+          "timer started")
+    dual = res["metrics"]["meta"]["dual_leader"]
+    check(dual["count"] == 1 and abs(dual["max_ms"] - o["overlap_ms"]) < 1,
+          "--json metrics.meta.dual_leader reports that one window")
+    check(not o["zk_leader_colocated"], "the ZooKeeper leader is on another host, as in the seed")
+
+
+def study(path):
+    with open(path) as f:
+        s = json.load(f)["ifdown"]
+    a, e = s["all"], s["zk_leader_elsewhere"]
+    check(a["runs"] == 1000, "1000 seeds")
+    check(0.40 <= a["p_dual"] <= 0.62, f"P(dual leader) over all seeds {a['p_dual']} in [0.40, 0.62]")
+    check(0.62 <= e["p_dual"] <= 0.86,
+          f"P(dual leader), ZooKeeper leader elsewhere {e['p_dual']} in [0.62, 0.86]")
+    check(len(a["gaps_220_270ms"]) >= 5, f"gaps of 220-270 ms occur ({len(a['gaps_220_270ms'])})")
+    check(len(a["seeds_416_pm_50_in_order"]) >= 10,
+          f"overlaps of 416+-50 ms in the seed's order occur ({len(a['seeds_416_pm_50_in_order'])})")
+    # E > last touch at the ZooKeeper leader + ST >= t_r - ST/3 + ST = the client's timeout, so the
+    # new leader comes after the old one's timer started: an overlap is always shorter than LT.
+    check(a["overlap_ms"]["max"] < 3600, f"overlap shorter than the local timer "
+          f"({a['overlap_ms']['max']:.0f} ms < 3600 ms)")
+
+
+def timer200(path, all_seeds):
+    with open(path) as f:
+        r = json.load(f)
+    t = r["timer200"]
+    check(t["all"]["runs"] == 1000, "1000 seeds")
+    if all_seeds:
+        check(t["all"]["dual_leader_runs"] == 0,
+              f"no dual leader in any of 1000 seeds ({t['all']['dual_leader_runs']})")
+    else:
+        check(t["zk_leader_elsewhere"]["dual_leader_runs"] == 0,
+              f"no dual leader when the ZooKeeper leader is elsewhere "
+              f"({t['zk_leader_elsewhere']['dual_leader_runs']} of {t['zk_leader_elsewhere']['runs']})")
+    check(t["all"]["outcomes"].get("overlap", 0) == 0, "no run starts with an overlap")
+    b, p = r["blip"]["1s"], r["pause"]["500ms"]
+    check(b["runs"] == 1000 and b["failovers_total"] == 0,
+          f"a 1 s blip of the meta leader's host causes no failover ({b['failovers_total']})")
+    check(p["runs"] == 1000 and p["failovers_total"] == 0,
+          f"a 500 ms pause of the meta's ZooKeeper server causes no failover ({p['failovers_total']})")
+
+
+def incident(zksim, scenario, tmp):
+    logs = os.path.join(tmp, "logs")
+    trace = os.path.join(tmp, "trace.jsonl")
+    p = subprocess.run([zksim, "run", scenario, "--json", "--trace", trace, "--logs", logs],
+                       capture_output=True, text=True)
+    check(p.returncode in (0, 1), f"zksim run exits 0/1 ({p.returncode}) {p.stderr.strip()}")
+    res = json.loads(p.stdout)
+    recs = [json.loads(l) for l in open(trace)]
+    exc = {}
+    for r in recs:
+        if r["type"] == "zk.follower.exception":
+            exc[r["node"]] = exc.get(r["node"], 0) + 1
+    # The seed's pipeline, with grep for rg and find for fd:
+    # rg -I 'Exception when following the leader' $(fd zookeeper.log) | grep '07-20T' | grep 'myid=N' | wc -l
+    files = sorted(glob.glob(os.path.join(logs, "**", "zookeeper.log*"), recursive=True))
+    check(len(files) == 5, f"one zookeeper.log per host ({len(files)})")
+    for i in range(1, 6):
+        cmd = ("grep -h 'Exception when following the leader' " + " ".join(files) +
+               f" | grep '07-20T' | grep 'myid={i}' | wc -l")
+        n = int(subprocess.run(["sh", "-c", cmd], capture_output=True, text=True).stdout)
+        check(n == exc.get(f"zk:{i}", 0), f"myid={i}: grep counts {n} = "
+              f"{exc.get(f'zk:{i}', 0)} zk.follower.exception records")
+    check(res["metrics"]["zk"]["follower_exceptions"] == sum(exc.values()),
+          "--json zk.follower_exceptions matches the trace")
+    # 00:02:0x: every follower of myid 5 times out within a second.
+    first = [r["t"] for r in recs if r["type"] == "zk.follower.exception" and r["t"] < 130e9]
+    check(len(first) == 4 and max(first) - min(first) < 1e9 and 123e9 < min(first) < 126e9,
+          "the four followers' read timeouts come together at ~00:02:04")
+    # The meta on .152 times out, starts its 200 ms timer and stops on it.
+    m = [r for r in recs if r["node"] == "meta:n152" and 120e9 < r["t"] < 130e9]
+    start = next((r for r in m if r["type"] == "meta.timer" and r["action"] == "start"), None)
+    stop = next((r for r in m if r["type"] == "meta.stop"), None)
+    check(start is not None and stop is not None and stop["cause"] == "local_timer"
+          and abs(stop["t"] - start["t"] - 200e6) < 1e3,
+          "meta on .152: client timeout -> 200 ms timer -> stop")
+    metad = open(os.path.join(logs, "n152", "zbs-metad.log")).read()
+    check("Start the session timeout timer: 200" in metad, "zbs-metad.log on .152 shows the 200 ms timer")
+    down = sum(open(f).read().count("errno=112(Host is down)")
+               for f in glob.glob(os.path.join(logs, "*", "zbs-metad.log")))
+    check(down >= 1, f"a meta's client sees 'Host is down' (EOF) from a LOOKING server ({down})")
+    check(res["metrics"]["meta"]["stops"] >= 2, "meta failovers happen")
+    # A peer cycles looking -> following -> following - discovery -> looking.
+    cycles = 0
+    for node in [f"zk:{i}" for i in range(1, 6)]:
+        seq = [(r["state"], r["phase"]) for r in recs if r["type"] == "zk.state" and r["node"] == node]
+        for k in range(len(seq) - 3):
+            if (seq[k][0] == "LOOKING" and seq[k + 1][0] == "FOLLOWING"
+                    and seq[k + 2] == ("FOLLOWING", "discovery") and seq[k + 3][0] == "LOOKING"):
+                cycles += 1
+    check(cycles >= 1, f"looking -> following -> discovery -> looking cycles occur ({cycles})")
+    check(res["metrics"]["gc"]["pauses"] > 200, f"GC pauses are simulated ({res['metrics']['gc']['pauses']})")
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "seed1":
+        seed1(sys.argv[2], sys.argv[3])
+    elif cmd == "study":
+        study(sys.argv[2])
+    elif cmd == "timer200":
+        timer200(sys.argv[2], "--all" in sys.argv)
+    elif cmd == "incident":
+        incident(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        sys.exit(f"unknown check {cmd}")
+    if failed:
+        print(f"{len(failed)} assertion(s) failed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+// Bad inputs give a clear message (naming the folder, file or line) and exit status 2 from the CLI;
+// damaged lines inside a good file are counted as unknown, never fatal.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <sstream>
+
+#include "tests/ingest/test_util.h"
+#include "tools/ingest/ingest_cli.h"
+
+namespace zksim::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+using testing::TempDir;
+
+const char* kZk =
+    "2025-07-20T00:02:04,749 [myid:] - WARN  [QuorumPeer[myid=1](plain=10.10.10.146:2181)"
+    "(secure=disabled):Follower@100] - Exception when following the leader\n"
+    "java.net.SocketTimeoutException: Read timed out\n"
+    "\tat java.net.SocketInputStream.socketRead0(Native Method) ~[?:1.8.0_402]\n"
+    "2025-07-20T00:02:04,750 [myid:] - INFO  [QuorumPeer[myid=1](plain=10.10.10.146:2181)"
+    "(secure=disabled):Follower@206] - shutdown called\n";
+
+struct CliResult {
+  int rc;
+  std::string out, err;
+};
+CliResult cli(const std::string& dir, const std::string& tz = "UTC") {
+  IngestCliOptions o;
+  o.logdir = dir;
+  o.tz = tz;
+  std::ostringstream out, err;
+  int rc = run_ingest(o, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+TEST(ingest_bad_input, EmptyFolder) {
+  TempDir dir;
+  auto r = cli(dir.path().string());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("no log files found (empty folder)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(dir.path().string()), std::string::npos) << r.err;
+}
+
+TEST(ingest_bad_input, MissingFolder) {
+  auto r = cli("/nonexistent/zksim/logs");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("/nonexistent/zksim/logs: not a directory"), std::string::npos) << r.err;
+}
+
+TEST(ingest_bad_input, BinaryFileOnly) {
+  TempDir dir;
+  std::string bin;
+  for (int i = 0; i < 4096; ++i) bin += static_cast<char>((i * 7919) & 0xff);
+  dir.write("10_0_0_1/zookeeper.log", bin);
+  auto r = cli(dir.path().string());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("no recognizable log file"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("10_0_0_1/zookeeper.log: binary content; skipped"), std::string::npos)
+      << r.err;
+}
+
+TEST(ingest_bad_input, BinaryFileBesideALogIsSkipped) {
+  TempDir dir;
+  dir.write("10_0_0_1/zookeeper.log", kZk);
+  dir.write("10_0_0_1/core.1234", std::string("\x7f"
+                                              "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0",
+                                              16) +
+                                      std::string(1000, '\0'));
+  Timeline tl = ingest_dir(dir.path(), IngestOptions{});
+  ASSERT_EQ(tl.files.size(), 2u);
+  EXPECT_EQ(tl.files[0].kind, FileKind::kBinary);
+  EXPECT_EQ(tl.files[0].notes, (std::vector<std::string>{"binary content; skipped"}));
+  EXPECT_EQ(tl.files[1].kind, FileKind::kZookeeper);
+  ASSERT_EQ(tl.events.size(), 1u);
+  EXPECT_EQ(tl.events[0].host, "10.0.0.1");
+  EXPECT_EQ(tl.events[0].myid, 1);
+}
+
+TEST(ingest_bad_input, TruncatedLastLineIsCountedNotFatal) {
+  TempDir dir;
+  dir.write("10_0_0_1/zookeeper.log", std::string(kZk) + "2025-07-20T00:02:0");
+  Timeline tl = ingest_dir(dir.path(), IngestOptions{});
+  ASSERT_EQ(tl.files.size(), 1u);
+  const FileReport& f = tl.files[0];
+  EXPECT_EQ(f.lines, 5u);
+  EXPECT_EQ(f.records, 2u);
+  EXPECT_EQ(f.continuation, 2u);
+  EXPECT_EQ(f.unknown, 1u);
+  EXPECT_EQ(f.notes, (std::vector<std::string>{"line 5: truncated record at end of file"}));
+  EXPECT_EQ(tl.events.size(), 1u);
+  EXPECT_EQ(tl.events[0].detail, "java.net.SocketTimeoutException: Read timed out");
+}
+
+TEST(ingest_bad_input, GarbledAndOrphanLinesAreCounted) {
+  TempDir dir;
+  dir.write("10_0_0_1/zookeeper.log", std::string("\tat orphan.Frame(Frame.java:1)\n") + kZk +
+                                          "2025-07-20T00:02:04 truncated head in the middle\n" +
+                                          kZk);
+  Timeline tl = ingest_dir(dir.path(), IngestOptions{});
+  const FileReport& f = tl.files.at(0);
+  EXPECT_EQ(f.unknown, 2u);
+  EXPECT_EQ(f.notes, (std::vector<std::string>{"line 1: unknown line (no record above)",
+                                               "line 6: malformed or truncated record"}));
+  EXPECT_EQ(tl.events.size(), 2u);
+}
+
+TEST(ingest_bad_input, TruncatedGzip) {
+  TempDir dir;
+  const fs::path p = dir.path() / "10_0_0_1" / "zookeeper.log.1.gz";
+  fs::create_directories(p.parent_path());
+  {
+    gzFile g = gzopen(p.c_str(), "wb");
+    ASSERT_NE(g, nullptr);
+    for (int i = 0; i < 200; ++i) gzputs(g, kZk);
+    gzclose(g);
+  }
+  fs::resize_file(p, fs::file_size(p) / 2);
+  Timeline tl = ingest_dir(dir.path(), IngestOptions{});
+  const FileReport& f = tl.files.at(0);
+  EXPECT_TRUE(f.gzip);
+  EXPECT_EQ(f.kind, FileKind::kZookeeper);
+  ASSERT_FALSE(f.notes.empty());
+  EXPECT_NE(f.notes.back().find("truncated or corrupt gzip"), std::string::npos) << f.notes.back();
+  EXPECT_GT(tl.events.size(), 0u);
+  EXPECT_LT(tl.events.size(), 200u);
+}
+
+TEST(ingest_bad_input, UnknownTimeZone) {
+  TempDir dir;
+  dir.write("10_0_0_1/zookeeper.log", kZk);
+  auto r = cli(dir.path().string(), "Mars/Olympus");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("unknown time zone 'Mars/Olympus'"), std::string::npos) << r.err;
+  EXPECT_EQ(cli(dir.path().string(), "+08:00").rc, 0);
+}
+
+TEST(ingest_bad_input, GlogWithoutYearNeedsFlag) {
+  TempDir dir;
+  dir.write("10_0_0_2/zbs-metad.log",
+            "W0720 00:02:04.948875 25815 zookeeper.cc:223] zookeeper session event: "
+            "CONNECTED_STATE --> CONNECTING_STATE\n");
+  try {
+    ingest_dir(dir.path(), IngestOptions{});
+    ADD_FAILURE() << "no error without a year";
+  } catch (const IngestError& e) {
+    EXPECT_NE(std::string(e.what()).find("10_0_0_2/zbs-metad.log:1: cannot tell the year"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("--year"), std::string::npos);
+  }
+  IngestOptions opt;
+  opt.year = 2025;
+  Timeline tl = ingest_dir(dir.path(), opt);
+  ASSERT_EQ(tl.events.size(), 1u);
+  EXPECT_EQ(format_utc(tl.events[0].time_ns), "2025-07-20T00:02:04.948875Z");
+  // A glog header gives the year too, and a file begun in December rolls into January.
+  TempDir d2;
+  d2.write("h/zbs-metad.log",
+           "Log file created at: 2024/12/31 23:59:00\nRunning on machine: h\n"
+           "Log line format: [IWEF]mmdd hh:mm:ss.uuuuuu threadid file:line] msg\n"
+           "W0101 00:00:01.000001 1 zookeeper.cc:189] Start the session timeout timer: 200\n");
+  Timeline t2 = ingest_dir(d2.path(), IngestOptions{});
+  ASSERT_EQ(t2.events.size(), 1u);
+  EXPECT_EQ(format_utc(t2.events[0].time_ns), "2025-01-01T00:00:01.000001Z");
+  EXPECT_EQ(t2.files[0].unknown, 0u);
+}
+
+TEST(ingest_bad_input, RotatedFilesComeOldestFirst) {
+  TempDir dir;
+  for (const char* n : {"zookeeper.log", "zookeeper.log.1", "zookeeper.log.10", "zookeeper.log.2"})
+    dir.write(std::string("10_0_0_1/") + n, kZk);
+  auto files = walk_log_dir(dir.path());
+  std::vector<std::string> rel;
+  for (const auto& f : files) rel.push_back(f.rel);
+  EXPECT_EQ(rel, (std::vector<std::string>{"10_0_0_1/zookeeper.log.10", "10_0_0_1/zookeeper.log.2",
+                                           "10_0_0_1/zookeeper.log.1", "10_0_0_1/zookeeper.log"}));
+  EXPECT_EQ(host_from_rel_path("cluster-logs-x/10_10_10_152/base_component_logs/zookeeper/z.log"),
+            "10.10.10.152");
+  EXPECT_EQ(host_from_rel_path("node1/zookeeper.log"), "node1");
+  EXPECT_EQ(host_from_rel_path("zookeeper.log"), "");
+}
+
+}  // namespace
+}  // namespace zksim::ingest

@@ -1,0 +1,236 @@
+// Scenario loading: valid files, overrides, and one test per kind of bad input. Every error must
+// name the key path (and the file when loaded from disk).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "models/scenario/scenario.h"
+
+using nlohmann::json;
+using scenario::from_json;
+
+namespace {
+
+json minimal() {
+  return json::parse(
+      R"({"name":"t","duration":"30s","zk":{"tickTime":"2s","initLimit":10,"syncLimit":5}})");
+}
+
+// Expects from_json to fail with a message containing every fragment.
+void expect_error(const json& doc, std::initializer_list<std::string> fragments) {
+  try {
+    from_json(doc, "x.json", ".");
+    FAIL() << "no error for " << doc.dump();
+  } catch (const sim::ConfigError& e) {
+    for (const auto& f : fragments)
+      EXPECT_NE(std::string(e.what()).find(f), std::string::npos) << e.what();
+  }
+}
+
+TEST(Scenario, DefaultsToFivePeers) {
+  auto sc = from_json(minimal(), "x.json", ".");
+  ASSERT_EQ(sc.zk.peers.size(), 5u);
+  EXPECT_EQ(sc.zk.peers[4].host, "node5");
+  EXPECT_EQ(sc.zk.tick, sim::Duration::s(2));
+  EXPECT_EQ(sc.duration, sim::Duration::s(30));
+  EXPECT_EQ(sc.hosts.size(), 5u);
+  EXPECT_FALSE(sc.meta.enabled);
+}
+
+TEST(Scenario, BundledSeedScenarioLoads) {
+  auto sc = scenario::load(ZKSIM_SOURCE_DIR "/scenarios/ifdown-2022-08-04.json");
+  EXPECT_EQ(sc.zk.peers.size(), 3u);
+  EXPECT_TRUE(sc.meta.enabled);
+  EXPECT_EQ(sc.meta.local_timer, sim::Duration::ms(3600));
+  ASSERT_EQ(sc.faults.size(), 1u);
+  EXPECT_EQ(sc.faults[0].kind, "ifdown");
+  EXPECT_EQ(sc.faults[0].target, "meta:leader");
+  // 4 s of `sleep` plus ~3 s until ifup-eth re-adds the address (see the fault's evidence).
+  EXPECT_EQ(*sc.faults[0].duration, sim::Duration::s(7));
+  EXPECT_EQ(sc.faults[0].evidence["sleep"], "4s");
+  EXPECT_EQ(sc.find_host("node2")->address, "172.16.91.2");
+  // 2022-08-04T13:22:18.123 UTC: the run's clock lines up with the seed's wall-clock times.
+  EXPECT_EQ(sc.wall_epoch_ns, 1659619338123LL * 1000'000);
+  EXPECT_EQ(sc.tz_offset_s, 8 * 3600);
+}
+
+TEST(Scenario, EveryBundledScenarioLoads) {
+  int n = 0;
+  for (const auto& e :
+       std::filesystem::recursive_directory_iterator(ZKSIM_SOURCE_DIR "/scenarios")) {
+    if (e.path().extension() != ".json" || e.path().parent_path().filename() == "gc-models")
+      continue;
+    EXPECT_NO_THROW(scenario::load(e.path().string())) << e.path();
+    ++n;
+  }
+  EXPECT_GE(n, 10);
+}
+
+TEST(Scenario, OverridesSetAnyField) {
+  json d = minimal();
+  scenario::apply_override(d, "zk.tickTime=500ms");
+  scenario::apply_override(d, "zk.syncLimit=2");
+  scenario::apply_override(
+      d, "faults[0]={\"at\":\"1s\",\"kind\":\"pause\",\"target\":\"zk:1\",\"for\":\"2s\"}");
+  scenario::apply_override(d, "faults.0.for=3s");
+  auto sc = from_json(d, "x.json", ".");
+  EXPECT_EQ(sc.zk.tick, sim::Duration::ms(500));
+  EXPECT_EQ(sc.zk.sync_limit, 2);
+  ASSERT_EQ(sc.faults.size(), 1u);
+  EXPECT_EQ(*sc.faults[0].duration, sim::Duration::s(3));
+}
+
+TEST(Scenario, OverrideErrors) {
+  json d = minimal();
+  EXPECT_THROW(scenario::apply_override(d, "novalue"), sim::ConfigError);
+  d["faults"] = json::array();
+  try {
+    scenario::apply_override(d, "faults[3].at=1s");
+    FAIL();
+  } catch (const sim::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("past the end"), std::string::npos) << e.what();
+  }
+  // A path into something that is not an array or object is refused.
+  EXPECT_THROW(scenario::apply_override(d, "name.x=1"), sim::ConfigError);
+}
+
+TEST(Scenario, UnknownTopLevelKey) {
+  json d = minimal();
+  d["tickTime"] = "2s";
+  expect_error(d, {"tickTime", "unknown key"});
+}
+
+TEST(Scenario, UnknownNestedKey) {
+  json d = minimal();
+  d["zk"]["synclimit"] = 5;
+  expect_error(d, {"zk.synclimit", "unknown key"});
+}
+
+TEST(Scenario, BadDurationUnit) {
+  json d = minimal();
+  d["zk"]["tickTime"] = "2 seconds";
+  expect_error(d, {"zk.tickTime", "2 seconds"});
+}
+
+TEST(Scenario, DurationWithoutUnit) {
+  json d = minimal();
+  d["duration"] = 30;
+  expect_error(d, {"duration", "unit"});
+}
+
+TEST(Scenario, OutOfRangeInteger) {
+  json d = minimal();
+  d["zk"]["syncLimit"] = 0;
+  expect_error(d, {"zk.syncLimit", "out of range"});
+}
+
+TEST(Scenario, WrongType) {
+  json d = minimal();
+  d["zk"]["initLimit"] = "ten";
+  expect_error(d, {"zk.initLimit", "integer"});
+}
+
+TEST(Scenario, UnknownFaultKind) {
+  json d = minimal();
+  d["faults"] = json::parse(R"([{"at":"1s","kind":"meteor","host":"node1"}])");
+  expect_error(d, {"faults[0].kind", "meteor"});
+}
+
+TEST(Scenario, FaultMissingField) {
+  json d = minimal();
+  d["faults"] = json::parse(R"([{"at":"1s","kind":"pause","target":"zk:1"}])");
+  expect_error(d, {"faults[0]", "\"for\""});
+}
+
+TEST(Scenario, FaultUnknownHost) {
+  json d = minimal();
+  d["faults"] = json::parse(R"([{"at":"1s","kind":"ifdown","host":"node9","for":"1s"}])");
+  expect_error(d, {"faults[0].host", "node9"});
+}
+
+TEST(Scenario, FaultUnknownTarget) {
+  json d = minimal();
+  d["faults"] = json::parse(R"([{"at":"1s","kind":"pause","target":"zk:9","for":"1s"}])");
+  expect_error(d, {"faults[0].target", "zk:9"});
+}
+
+TEST(Scenario, FaultAfterEnd) {
+  json d = minimal();
+  d["faults"] = json::parse(R"([{"at":"31s","kind":"pause","target":"zk:1","for":"1s"}])");
+  expect_error(d, {"faults[0].at", "after the end"});
+}
+
+TEST(Scenario, DuplicatePeerId) {
+  json d = minimal();
+  d["zk"]["peers"] = json::parse(R"([{"id":1,"host":"a"},{"id":1,"host":"b"}])");
+  expect_error(d, {"zk.peers[1].id", "duplicate"});
+}
+
+TEST(Scenario, BadDistribution) {
+  json d = minimal();
+  d["network"] = json::parse(R"({"latency":{"dist":"lognormal","median":"1ms","p99":"100us"}})");
+  expect_error(d, {"network.latency.p99"});
+  d["network"] = json::parse(R"({"latency":{"dist":"zipf"}})");
+  expect_error(d, {"network.latency.dist", "zipf"});
+}
+
+TEST(Scenario, BadTimeZone) {
+  json d = minimal();
+  d["logs"] = json::parse(R"({"epoch":"2025-07-20T00:00:00","tz":"Mars/Olympus"})");
+  expect_error(d, {"logs.tz", "Mars/Olympus"});
+}
+
+TEST(Scenario, BadEpoch) {
+  json d = minimal();
+  d["logs"] = json::parse(R"({"epoch":"yesterday"})");
+  expect_error(d, {"logs.epoch", "yesterday"});
+}
+
+TEST(Scenario, MetaTargetWithoutMetas) {
+  json d = minimal();
+  d["faults"] = json::parse(R"([{"at":"1s","kind":"ifdown","target":"meta:leader","for":"1s"}])");
+  expect_error(d, {"faults[0].target", "no meta"});
+}
+
+TEST(Scenario, FileErrorsNameTheFileAndLine) {
+  auto dir = std::filesystem::temp_directory_path() / "zksim-scenario-test";
+  std::filesystem::create_directories(dir);
+  auto p = dir / "broken.json";
+  std::ofstream(p) << "{\n  \"name\": \"x\",\n  \"duration\": \"1s\"\n  \"seed\": 3\n}\n";
+  try {
+    scenario::load(p.string());
+    FAIL();
+  } catch (const sim::ConfigError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("broken.json:4"), std::string::npos) << m;
+  }
+  auto q = dir / "badkey.json";
+  std::ofstream(q) << R"({"duration":"1s","zk":{"tickTime":"1x"}})";
+  try {
+    scenario::load(q.string());
+    FAIL();
+  } catch (const sim::ConfigError& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("badkey.json: zk.tickTime"), std::string::npos) << m;
+  }
+  EXPECT_THROW(scenario::load((dir / "missing.json").string()), sim::ConfigError);
+}
+
+TEST(Scenario, FaultRoundTripsToJson) {
+  json d = minimal();
+  d["faults"] = json::parse(
+      R"([{"at":"1500ms","kind":"partition","groups":[["node1"],["node2","node3"]],"for":"2s","reject":true}])");
+  auto sc = from_json(d, "x.json", ".");
+  json back = scenario::fault_to_json(sc.faults[0]);
+  EXPECT_EQ(back["at"], "1500ms");
+  EXPECT_EQ(back["for"], "2s");
+  EXPECT_EQ(back["reject"], true);
+  json d2 = minimal();
+  d2["faults"] = json::array({back});
+  auto sc2 = from_json(d2, "x.json", ".");
+  EXPECT_EQ(sc2.faults[0].groups, sc.faults[0].groups);
+  EXPECT_EQ(sc2.faults[0].at, sc.faults[0].at);
+}
+
+}  // namespace

@@ -1,0 +1,90 @@
+// The simulated zookeeper.log files follow the real 3.9 log4j layout, so the seed's pipelines
+// (`rg 'Exception when following the leader' | grep '07-20T' | grep 'myid=1' | wc -l`) work.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/zk/cluster.h"
+
+namespace zktest {
+namespace {
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+TEST(zkLogs, SeedPipelinesCountSimulatedExceptions) {
+  std::string dir = std::string(ZKSIM_BINARY_DIR) + "/zk_log_test";
+  std::filesystem::remove_all(dir);
+  zk::Config cfg;
+  Cluster c(5, cfg, 1);
+  c.sim.logs.set_dir(dir);
+  c.sim.logs.wall_epoch_ns = sim::ns_from_civil(2025, 7, 20, 0, 0, 0);
+  TestClient cl(c.sim, "cA", "node1");
+  c.run_until(s(20));
+  ASSERT_TRUE(c.stable());
+  int l = c.leader();
+  int f = l == 1 ? 2 : 1;
+  cl.connect(f, s(4));
+  c.run_for(s(1));
+  ASSERT_TRUE(cl.connected);
+  cl.set_pinging(false);  // expires: "Expiring session"
+  c.run_for(s(10));
+  c.pause(c.leader(), s(12));
+  c.run_for(s(20));
+  l = c.leader();
+  c.pause(l, s(12));
+  c.run_for(s(20));
+  c.sim.logs.flush();
+
+  for (int id = 1; id <= 5; ++id) {
+    size_t expected =
+        c.records("zk.follower.exception", Time::zero(), fmt::format("zk:{}", id)).size();
+    std::string got =
+        run(fmt::format("grep -rh 'Exception when following the leader' {} | grep '07-20T' | grep "
+                        "'myid={}' | wc -l",
+                        dir, id));
+    EXPECT_EQ(got, std::to_string(expected)) << "myid=" << id;
+  }
+  std::string total = run("grep -rh 'Exception when following the leader' " + dir + " | wc -l");
+  EXPECT_EQ(total, std::to_string(c.records("zk.follower.exception").size()));
+  EXPECT_GE(std::stoi(total), 8);
+  EXPECT_NE(run("grep -rh 'Peer state changed: following - discovery' " + dir + " | wc -l"), "0");
+  EXPECT_NE(run("grep -rhE 'LEADING - LEADER ELECTION TOOK - [0-9]+ MS' " + dir + " | wc -l"), "0");
+  EXPECT_NE(run("grep -rh 'Not sufficient followers synced, only synced with sids: \\[ \\[' " +
+                dir + " | wc -l"),
+            "0");
+  EXPECT_EQ(run("grep -rhE 'Expiring session 0x[0-9a-f]+, timeout of 4000ms exceeded' " + dir +
+                " | wc -l"),
+            "1");
+  // The exact layout of the seed line.
+  std::ifstream in(dir + fmt::format("/node{}/zookeeper.log", f));
+  std::string line, prev;
+  std::regex layout(
+      R"(^2025-07-20T\d\d:\d\d:\d\d,\d{3} \[myid:\] - WARN  \[QuorumPeer\[myid=\d\]\(plain=node\d:2181\)\(secure=disabled\):Follower@100\] - Exception when following the leader$)");
+  int matched = 0;
+  while (std::getline(in, line)) {
+    if (std::regex_match(prev, layout)) {
+      ++matched;
+      EXPECT_EQ(line, "java.net.SocketTimeoutException: Read timed out");
+    }
+    if (prev == "java.net.SocketTimeoutException: Read timed out") {
+      EXPECT_EQ(line.rfind("\tat ", 0), 0u);
+    }
+    prev = line;
+  }
+  EXPECT_GE(matched, 1);
+}
+
+}  // namespace
+}  // namespace zktest
