@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "sim/rng.h"
@@ -70,7 +71,8 @@ void append_value(std::string& out, const Value& v) {
     out += std::to_string(*p);
   } else if (auto p = std::get_if<double>(&v)) {
     // Shortest round-trip representation: identical on every platform with the same bits.
-    out += fmt::format("{}", *p);
+    // JSON has no NaN or infinity: those become null.
+    out += std::isfinite(*p) ? fmt::format("{}", *p) : std::string("null");
   } else if (auto p = std::get_if<bool>(&v)) {
     out += *p ? "true" : "false";
   } else {
@@ -189,14 +191,23 @@ void PerfettoSink::on_record(const Record& r) {
             fmt::format(R"({{"ph":"i","s":"t","name":{},"pid":{},"tid":{},"ts":{},"args":{}}})",
                         name, pid, pid, ts, args));
       } else {
-        // A zero-length complete slice carries the flow arrow's end point.
+        // A zero-length complete slice carries each end of the flow arrow. The arrow's start is
+        // written only when the message arrives: a message lost to a crash or a reset leaves no
+        // dangling flow start (the trace-event format wants every "s" matched by an "f").
         write_event(fmt::format(
             R"({{"ph":"X","name":{},"cat":"msg","pid":{},"tid":{},"ts":{},"dur":0,"args":{}}})",
             name, pid, pid, ts, args));
-        write_event(fmt::format(
-            R"({{"ph":"{}","name":"msg","cat":"msg","id":"0x{:x}","pid":{},"tid":{},"ts":{}{}}})",
-            r.span == SpanKind::FlowOut ? "s" : "f", r.span_id, pid, pid, ts,
-            r.span == SpanKind::FlowIn ? R"(,"bp":"e")" : ""));
+        if (r.span == SpanKind::FlowOut) {
+          pending_flows_[r.span_id] = {pid, ts};
+        } else if (auto it = pending_flows_.find(r.span_id); it != pending_flows_.end()) {
+          write_event(fmt::format(
+              R"({{"ph":"s","name":"msg","cat":"msg","id":"0x{:x}","pid":{},"tid":{},"ts":{}}})",
+              r.span_id, it->second.first, it->second.first, it->second.second));
+          write_event(fmt::format(
+              R"({{"ph":"f","name":"msg","cat":"msg","id":"0x{:x}","pid":{},"tid":{},"ts":{},"bp":"e"}})",
+              r.span_id, pid, pid, ts));
+          pending_flows_.erase(it);
+        }
       }
       break;
     }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -174,6 +175,7 @@ class PerfettoSink : public Sink {
   std::vector<Open> set_slices_;    // open "Set" slices, one per (pid, track)
   std::vector<Open> begun_slices_;  // open Begin slices by id
   uint64_t next_async_id_ = 1;
+  std::map<uint64_t, std::pair<int, std::string>> pending_flows_;  // flow id -> sender pid, ts
 };
 
 // Collects records in memory (tests, replay round trips).

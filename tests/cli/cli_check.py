@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""Assertions on `zksim run` as a user meets it: the --json contract, exit codes and messages,
+determinism of every bundled scenario, Perfetto validity, logs and JSONL traces, and the same
+trace hashes from a second compiler and build type."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+
+def run(zksim, *args, check_rc=None):
+    p = subprocess.run([zksim, "run", *args], capture_output=True, text=True, timeout=600)
+    if check_rc is not None and p.returncode != check_rc:
+        sys.exit(f"FAIL: zksim run {' '.join(args)} exited {p.returncode}, expected {check_rc}\n"
+                 f"stdout:\n{p.stdout[-2000:]}\nstderr:\n{p.stderr[-2000:]}")
+    return p
+
+
+def bundled(src):
+    out = []
+    for f in sorted(glob.glob(os.path.join(src, "scenarios", "**", "*.json"), recursive=True)):
+        if "/gc-models/" in f:
+            continue
+        out.append(f)
+    assert len(out) >= 12, out
+    return out
+
+
+def json_contract(zksim, src):
+    scen = os.path.join(src, "scenarios", "ifdown-2022-08-04.json")
+    p = run(zksim, scen, "--json")
+    assert p.returncode in (0, 1), p.stderr
+    j = json.loads(p.stdout)
+    for k in ("seed", "trace_hash", "events", "sim_time_ms", "wall_ms", "metrics", "violations"):
+        assert k in j, f"missing {k}"
+    assert isinstance(j["trace_hash"], str) and len(j["trace_hash"]) == 16
+    assert j["events"] > 1000, j["events"]
+    assert j["sim_time_ms"] == 90000 or j["sim_time_ms"] > 0
+    m = j["metrics"]
+    for w in ("dual_leader", "unavailable"):
+        for k in ("count", "total_ms", "max_ms"):
+            assert isinstance(m["meta"][w][k], (int, float)), (w, k)
+    assert isinstance(m["meta"]["leader_changes"], int)
+    assert isinstance(m["zk"]["elections"], int) and m["zk"]["elections"] >= 1
+    for k in ("count", "total_ms", "max_ms"):
+        assert isinstance(m["zk"]["unavailable"][k], (int, float))
+    assert isinstance(j["violations"], list)
+    # The seed scenario's fixed seed reproduces a dual leader: exit 1, a violation, a real window.
+    assert p.returncode == 1 and len(j["violations"]) >= 1, j["violations"]
+    assert 366 <= m["meta"]["dual_leader"]["max_ms"] <= 466, m["meta"]["dual_leader"]
+    # A ZooKeeper-only scenario has no meta leaders: zeros, and exit 0.
+    p = run(zksim, os.path.join(src, "scenarios", "zk", "leader-crash.json"), "--json", check_rc=0)
+    j = json.loads(p.stdout)
+    assert j["metrics"]["meta"]["dual_leader"]["count"] == 0
+    assert j["metrics"]["zk"]["elections"] >= 2  # the first leader and the one after the crash
+    assert 100 < j["metrics"]["zk"]["unavailable"]["max_ms"] < 1000, j["metrics"]["zk"]["unavailable"]
+
+
+def exit_codes(zksim, src, out):
+    def bad(doc, fragments, name):
+        path = os.path.join(out, name)
+        with open(path, "w") as f:
+            f.write(doc)
+        p = run(zksim, path, check_rc=2)
+        for frag in fragments + [name]:
+            assert frag in p.stderr, f"{frag!r} not in {p.stderr!r}"
+        assert p.stdout.strip() == "" or "timeline" not in p.stdout
+
+    bad('{"duration": "10s", "zk": {"tickTime": "2 s"}}', ["zk.tickTime"], "bad_duration.json")
+    bad('{"duration": "10s", "zkk": {}}', ["zkk", "unknown key"], "unknown_key.json")
+    bad('{"duration": "10s",\n "faults": [{"at": "1s", "kind": "pause", "target": "zk:9", "for": "1s"}]}',
+        ["faults[0].target", "zk:9"], "bad_target.json")
+    bad('{\n"duration": "10s"\n"seed": 1}', [":3:", "invalid JSON"], "syntax.json")
+    bad('', ["invalid JSON"], "empty.json")
+    p = run(zksim, os.path.join(out, "does-not-exist.json"), check_rc=2)
+    assert "does-not-exist.json" in p.stderr
+    scen = os.path.join(src, "scenarios", "zk", "leader-crash.json")
+    p = run(zksim, scen, "--set", "zk.syncLimit=zero", check_rc=2)
+    assert "zk.syncLimit" in p.stderr, p.stderr
+    p = subprocess.run([zksim, "run", scen, "--seed", "banana"], capture_output=True, text=True)
+    assert p.returncode == 2, p.returncode
+    p = subprocess.run([zksim, "frobnicate"], capture_output=True, text=True)
+    assert p.returncode == 2, p.returncode
+    p = run(zksim, scen, "--trace", "/nonexistent-dir/t.jsonl", check_rc=2)
+    assert "/nonexistent-dir/t.jsonl" in p.stderr
+    # A violated check exits 1 and prints how to reproduce it.
+    p = run(zksim, scen, "--set", "checks.maxZkUnavailable=1ms", "--seed", "5", check_rc=1)
+    assert "VIOLATED" in p.stdout and "reproduce: zksim run" in p.stdout and "--seed 5" in p.stdout
+    p = run(zksim, scen, check_rc=0)
+    assert "seed=1 trace_hash=" in p.stdout
+
+
+def determinism(zksim, src, out):
+    for scen in bundled(src):
+        a = json.loads(run(zksim, scen, "--json").stdout)
+        b = json.loads(run(zksim, scen, "--json").stdout)
+        assert a["trace_hash"] == b["trace_hash"], scen
+        assert a["metrics"] == b["metrics"], scen
+        c = json.loads(run(zksim, scen, "--json", "--seed", str(a["seed"] + 1)).stdout)
+        assert c["trace_hash"] != a["trace_hash"], f"{scen}: seeds {a['seed']} and {a['seed'] + 1} give the same trace"
+    # The JSONL file is byte-identical between two runs, and its hash is the printed one.
+    scen = os.path.join(src, "scenarios", "ifdown-2022-08-04.json")
+    t1, t2 = os.path.join(out, "d1.jsonl"), os.path.join(out, "d2.jsonl")
+    j1 = json.loads(run(zksim, scen, "--json", "--trace", t1).stdout)
+    run(zksim, scen, "--json", "--trace", t2)
+    with open(t1, "rb") as f1, open(t2, "rb") as f2:
+        b1 = f1.read()
+        assert b1 == f2.read()
+    h = 0xcbf29ce484222325
+    for byte in b1:
+        h ^= byte
+        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    assert f"{h:016x}" == j1["trace_hash"], (f"{h:016x}", j1["trace_hash"])
+    assert b1.count(b"\n") == j1["records"]
+
+
+def perfetto(zksim, src, out, checker):
+    for name in ("ifdown-2022-08-04.json", "zk/leader-crash.json", "zk/partition-minority.json"):
+        path = os.path.join(out, name.replace("/", "_") + ".perfetto.json")
+        run(zksim, os.path.join(src, "scenarios", name), "--perfetto", path, "--messages", "--json")
+        p = subprocess.run([checker, path], capture_output=True, text=True)
+        assert p.returncode == 0, p.stdout[-3000:]
+        doc = json.load(open(path))
+        phases = {e["ph"] for e in doc["traceEvents"]}
+        assert {"M", "b", "e", "s", "f"} <= phases, phases
+
+
+def logs(zksim, src, out):
+    scen = os.path.join(src, "scenarios", "zk", "leader-pause-12s.json")
+    d = os.path.join(out, "logs")
+    t = os.path.join(out, "logs.jsonl")
+    run(zksim, scen, "--logs", d, "--trace", t, "--json")
+    recs = [json.loads(l) for l in open(t)]
+    assert all(isinstance(r["t"], int) and "type" in r and "node" in r for r in recs)
+    times = [r["t"] for r in recs]
+    assert times == sorted(times)
+    exc = [r for r in recs if r["type"] == "zk.follower.exception"]
+    assert len(exc) == 4, len(exc)
+    # The seed's grep habit on the simulated logs counts the same exceptions.
+    n = 0
+    for root, _, files in os.walk(d):
+        for f in files:
+            if f.startswith("zookeeper.log"):
+                n += sum(1 for l in open(os.path.join(root, f)) if "Exception when following the leader" in l)
+    assert n == 4, n
+
+
+def cross_build(zksim, src, build_dir):
+    # Same hashes from clang in Debug (no optimisation) as from the main build (gcc, optimised).
+    cfg = ["cmake", "-G", "Ninja", "-S", src, "-B", build_dir, "-DCMAKE_BUILD_TYPE=Debug",
+           "-DCMAKE_CXX_COMPILER=clang++", "-DZKSIM_TESTS=OFF", "-DZKSIM_BENCH=OFF"]
+    subprocess.run(cfg, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["ninja", "-C", build_dir, "zksim"], check=True, stdout=subprocess.DEVNULL)
+    other = os.path.join(build_dir, "tools", "cli", "zksim")
+    for scen in bundled(src):
+        a = json.loads(run(zksim, scen, "--json").stdout)
+        b = json.loads(run(other, scen, "--json").stdout)
+        assert a["trace_hash"] == b["trace_hash"], f"{scen}: {a['trace_hash']} (main) vs {b['trace_hash']} (clang Debug)"
+        print(f"{os.path.relpath(scen, src)}: {a['trace_hash']} on both builds")
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"json-contract": json_contract, "exit-codes": exit_codes, "determinism": determinism,
+     "perfetto": perfetto, "logs": logs, "cross-build": cross_build}[cmd](*args)
+    print("ok")
