@@ -68,33 +68,35 @@ void Process::restart() {
 
 void Timer::arm_at(Time t, Process::Fn fn) {
   cancel();
-  armed_ = true;
+  State& st = *st_;
+  st.armed = true;
+  st.inc = p_.incarnation();
+  st.fn = std::move(fn);
   deadline_ = t;
-  fn_ = std::move(fn);
-  uint64_t gen = ++gen_;
-  uint64_t inc = p_.incarnation();
-  ev_ = p_.sim().engine.at(t, [this, gen, inc] {
-    if (gen != gen_ || inc != p_.incarnation()) return;
-    p_.deliver([this, gen, inc] {
-      // Re-check: the timer may have been cancelled or re-armed while the process was paused.
-      if (gen != gen_ || inc != p_.incarnation() || !armed_) return;
-      armed_ = false;
-      Process::Fn f = std::move(fn_);
+  uint64_t gen = ++st.gen;
+  Process* p = &p_;
+  ev_ = p_.sim().engine.at(t, [p, state = st_, gen] {
+    if (gen != state->gen || state->inc != p->incarnation()) return;
+    p->deliver([p, state, gen] {
+      // Re-check: the timer may have been cancelled, re-armed or destroyed while the process
+      // was paused.
+      if (gen != state->gen || state->inc != p->incarnation() || !state->armed) return;
+      state->armed = false;
+      Process::Fn f = std::move(state->fn);
       f();
     });
   });
 }
 
-void Timer::arm(Duration d, Process::Fn fn) {
-  arm_at(p_.now() + d, std::move(fn));
-}
+void Timer::arm(Duration d, Process::Fn fn) { arm_at(p_.now() + d, std::move(fn)); }
 
 void Timer::cancel() {
-  if (!armed_) return;
-  armed_ = false;
-  ++gen_;
+  State& st = *st_;
+  ++st.gen;
+  if (!st.armed) return;
+  st.armed = false;
   p_.sim().engine.cancel(ev_);
-  fn_ = nullptr;
+  st.fn = nullptr;
 }
 
 }  // namespace sim

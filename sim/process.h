@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "sim/engine.h"
@@ -78,7 +79,9 @@ class Process {
 // Expiry is an input like any other: deferred while the process is paused, dropped if it crashed.
 class Timer {
  public:
-  explicit Timer(Process& p) : p_(p) {}
+  explicit Timer(Process& p) : p_(p), st_(std::make_shared<State>()) {}
+  // Invalidates any expiry still queued (in the engine or in a paused process's inputs): the
+  // queued closures hold the shared state, never the Timer itself.
   ~Timer() { cancel(); }
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;
@@ -86,16 +89,21 @@ class Timer {
   void arm_at(Time t, Process::Fn fn);
   void arm(Duration d, Process::Fn fn);
   void cancel();
-  bool armed() const { return armed_; }
+  // False after the expiry ran, after cancel(), and once the owning process has crashed.
+  bool armed() const { return st_->armed && st_->inc == p_.incarnation(); }
   Time deadline() const { return deadline_; }
 
  private:
+  struct State {
+    uint64_t gen = 0;
+    uint64_t inc = 0;
+    bool armed = false;
+    Process::Fn fn;
+  };
   Process& p_;
+  std::shared_ptr<State> st_;
   EventId ev_;
-  uint64_t gen_ = 0;
-  bool armed_ = false;
   Time deadline_;
-  Process::Fn fn_;
 };
 
 }  // namespace sim

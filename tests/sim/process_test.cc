@@ -196,3 +196,44 @@ TEST_F(sim_process, TimerCancelledOrRearmedWhileDeferredDoesNotFire) {
 
 }  // namespace
 }  // namespace sim
+
+namespace sim {
+namespace {
+
+// A Timer destroyed while its expiry waits in a paused process's inputs must not run (nor touch
+// freed memory: ASan checks this test in the sanitizer build).
+TEST(sim_timer, DestroyedWhileDeferredNeverFires) {
+  Sim s{3};
+  HostId h = s.net.add_host("h");
+  testutil::TestProc p(s, "p", h);
+  int fired = 0;
+  auto t = std::make_unique<Timer>(p);
+  t->arm(Duration::ms(10), [&] { ++fired; });
+  s.engine.at(Time::zero() + Duration::ms(5), [&] { p.pause(); });
+  s.engine.at(Time::zero() + Duration::ms(20), [&] { t.reset(); });  // expiry is queued now
+  s.engine.at(Time::zero() + Duration::ms(30), [&] { p.resume(); });
+  s.engine.run(Time::zero() + Duration::ms(100));
+  EXPECT_EQ(fired, 0);
+}
+
+TEST(sim_timer, NotArmedAfterCrash) {
+  Sim s{3};
+  HostId h = s.net.add_host("h");
+  testutil::TestProc p(s, "p", h);
+  Timer t(p);
+  int fired = 0;
+  t.arm(Duration::ms(10), [&] { ++fired; });
+  EXPECT_TRUE(t.armed());
+  p.crash();
+  EXPECT_FALSE(t.armed());
+  p.restart();
+  s.engine.run(Time::zero() + Duration::ms(100));
+  EXPECT_EQ(fired, 0);
+  t.arm(Duration::ms(10), [&] { ++fired; });
+  s.engine.run(Time::zero() + Duration::ms(200));
+  EXPECT_EQ(fired, 1);
+  EXPECT_FALSE(t.armed());
+}
+
+}  // namespace
+}  // namespace sim
