@@ -37,3 +37,7 @@ set_tests_properties(meta_scenarios_timer200_all_seeds PROPERTIES DISABLED TRUE 
 # The 2025-07-20 incident: the seed's grep pipelines on the simulated logs equal the trace counts.
 add_test(NAME meta_scenarios_incident_2025
          COMMAND ${MS_PY} ${MS_CHECK} incident $<TARGET_FILE:zksim> ${MS_SCEN}/incident-2025-07-20.json ${MS_OUT})
+
+# The 1000-seed studies are statistics, not memory-safety probes: the sanitizer pass skips them
+# (scripts/test --sanitize runs `-LE slow`); the main pass runs them.
+set_tests_properties(meta_scenarios_ifdown_study meta_scenarios_timer200_study PROPERTIES LABELS slow)
