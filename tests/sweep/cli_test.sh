@@ -1,0 +1,71 @@
+#!/bin/sh
+# zksim sweep / merge on bad input: exit 2 (or non-zero for merge) with a message that names the
+# problem; plus a happy path through --shard and merge.
+# usage: cli_test.sh ZKSIM SOURCE_DIR
+set -u
+ZKSIM=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+SC="$SRC/tests/sweep/data/ifdown-small.json"
+fail=0
+
+expect() {  # expect CODE PATTERN -- command...
+  code=$1
+  pattern=$2
+  shift 3
+  "$@" >"$T/out" 2>"$T/err"
+  rc=$?
+  if [ "$rc" -ne "$code" ] || ! grep -q -- "$pattern" "$T/err"; then
+    echo "FAIL: $* => exit $rc (want $code), stderr:"
+    cat "$T/err"
+    echo "(wanted a message matching: $pattern)"
+    fail=1
+  else
+    echo "ok: exit $rc: $(head -n 3 "$T/err" | tr '\n' ' ')"
+  fi
+}
+
+expect 2 "meta.localTimr: unknown key" -- "$ZKSIM" sweep "$SC" --grid meta.localTimr=1s,2s
+expect 2 "bad range \"1s:2s\"" -- "$ZKSIM" sweep "$SC" --grid meta.localTimer=1s:2s
+expect 2 "\"fast\" is neither an integer nor a duration" -- "$ZKSIM" sweep "$SC" --grid meta.localTimer=1s:2s:fast
+expect 2 "step must be positive" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=1:5:0
+expect 2 "meta.sessionTimeout: must be positive" -- "$ZKSIM" sweep "$SC" --grid meta.sessionTimeout=0s,1s
+expect 2 "expected K/N" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --shard 4/4
+expect 2 "expected K/N" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --shard two
+expect 2 "$T/nope.json: cannot open spec file" -- "$ZKSIM" sweep --spec "$T/nope.json"
+printf '{"scenario": "x.json",\n "grid": [\n' >"$T/broken.json"
+expect 2 "broken.json:3: invalid JSON" -- "$ZKSIM" sweep --spec "$T/broken.json"
+expect 2 "cannot open scenario file" -- "$ZKSIM" sweep "$T/absent.json" --grid zk.syncLimit=2,5
+expect 2 "at least one axis" -- "$ZKSIM" sweep "$SC"
+expect 2 "SLURM_ARRAY_TASK_COUNT: not set" -- env SLURM_ARRAY_TASK_ID=1 "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5
+expect 2 "ZKSIM_SHARD_COUNT: not set" -- env JOB_COMPLETION_INDEX=1 "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5
+
+# Shards, picked from the environment (Slurm and Kubernetes style), merged = the whole sweep.
+G="--grid zk.syncLimit=2,5,8 --grid meta.localTimer=200ms,3600ms --runs 2"
+# shellcheck disable=SC2086
+"$ZKSIM" sweep "$SC" $G -q -o "$T/whole.csv" || fail=1
+# shellcheck disable=SC2086
+env SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=0 "$ZKSIM" sweep "$SC" $G -q -o "$T/s{shard}.csv" || fail=1
+# shellcheck disable=SC2086
+env JOB_COMPLETION_INDEX=1 ZKSIM_SHARD_COUNT=2 "$ZKSIM" sweep "$SC" $G -q -o "$T/s{shard}.csv" || fail=1
+"$ZKSIM" merge "$T/s1.csv" "$T/s0.csv" >"$T/merged.csv" || fail=1
+cmp "$T/whole.csv" "$T/merged.csv" && echo "ok: env-picked shards merge to the single-machine bytes" || fail=1
+"$ZKSIM" merge -o "$T/merged2.csv" "$T/s0.csv" "$T/s1.csv" && cmp "$T/whole.csv" "$T/merged2.csv" || fail=1
+
+expect 1 "point 1 (zk.syncLimit=2;meta.localTimer=<value 2 of 2>)" -- "$ZKSIM" merge "$T/s0.csv"
+expect 1 "appears twice" -- "$ZKSIM" merge "$T/s0.csv" "$T/s1.csv" "$T/s1.csv"
+# shellcheck disable=SC2086
+"$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5,8 --grid meta.localTimer=200ms,3600ms --runs 3 -q --shard 1/2 \
+  -o "$T/other.csv" || fail=1
+expect 2 "spec hash" -- "$ZKSIM" merge "$T/s0.csv" "$T/other.csv"
+# Resuming into another sweep's file is refused, and the file is left alone.
+cp "$T/other.csv" "$T/keep.csv"
+# shellcheck disable=SC2086
+expect 2 "refusing to resume" -- "$ZKSIM" sweep "$SC" $G -o "$T/other.csv"
+cmp "$T/other.csv" "$T/keep.csv" || fail=1
+# Without --out, CSV streams to stdout.
+# shellcheck disable=SC2086
+"$ZKSIM" sweep "$SC" $G -q >"$T/stdout.csv" && cmp "$T/whole.csv" "$T/stdout.csv" && echo "ok: stdout" || fail=1
+[ $fail -eq 0 ] && echo "OK" || echo "FAILED"
+exit $fail

@@ -1,0 +1,905 @@
+#include "tools/sweep/sweep.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "models/world/world.h"
+#include "sim/check.h"
+#include "sim/rng.h"
+#include "sim/time.h"
+#include "tools/sweep/stats.h"
+
+namespace zksim::sweep {
+
+using nlohmann::json;
+using sim::ConfigError;
+
+namespace {
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  size_t e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+std::optional<int64_t> parse_int(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0') return std::nullopt;
+  return v;
+}
+
+std::string ms3(int64_t ns) {
+  return fmt::format("{:.3f}", static_cast<double>(ns) / 1e6);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Grid
+
+std::vector<std::string> expand_range(const std::string& text, const std::string& where) {
+  auto parts = split(text, ':');
+  if (parts.size() != 3) {
+    throw ConfigError(where, fmt::format("bad range \"{}\": expected lo:hi:step", text));
+  }
+  for (auto& p : parts) p = trim(p);
+  constexpr size_t kMaxValues = 100000;
+  auto i0 = parse_int(parts[0]), i1 = parse_int(parts[1]), i2 = parse_int(parts[2]);
+  std::vector<std::string> out;
+  if (i0 && i1 && i2) {
+    if (*i2 <= 0)
+      throw ConfigError(where, fmt::format("bad range \"{}\": step must be positive", text));
+    if (*i1 < *i0) throw ConfigError(where, fmt::format("bad range \"{}\": hi < lo", text));
+    if (static_cast<uint64_t>(*i1 - *i0) / static_cast<uint64_t>(*i2) >= kMaxValues) {
+      throw ConfigError(where,
+                        fmt::format("bad range \"{}\": more than {} values", text, kMaxValues));
+    }
+    for (int64_t v = *i0; v <= *i1; v += *i2) out.push_back(std::to_string(v));
+    return out;
+  }
+  sim::Duration d[3];
+  for (int i = 0; i < 3; ++i) {
+    std::string err;
+    auto v = sim::parse_duration(parts[i], &err);
+    if (!v) {
+      throw ConfigError(where, fmt::format("bad range \"{}\": \"{}\" is neither an integer nor a "
+                                           "duration with a unit (200ms, 2s)",
+                                           text, parts[i]));
+    }
+    d[i] = *v;
+  }
+  int64_t lo = d[0].count_ns(), hi = d[1].count_ns(), step = d[2].count_ns();
+  if (step <= 0)
+    throw ConfigError(where, fmt::format("bad range \"{}\": step must be positive", text));
+  if (hi < lo) throw ConfigError(where, fmt::format("bad range \"{}\": hi < lo", text));
+  if (static_cast<uint64_t>(hi - lo) / static_cast<uint64_t>(step) >= kMaxValues) {
+    throw ConfigError(where,
+                      fmt::format("bad range \"{}\": more than {} values", text, kMaxValues));
+  }
+  struct Unit {
+    int64_t scale;
+    const char* name;
+  };
+  static constexpr Unit units[] = {{1000'000'000, "s"}, {1000'000, "ms"}, {1000, "us"}, {1, "ns"}};
+  Unit unit = units[3];
+  for (const auto& u : units) {
+    if (lo % u.scale == 0 && step % u.scale == 0) {
+      unit = u;
+      break;
+    }
+  }
+  for (int64_t v = lo; v <= hi; v += step)
+    out.push_back(fmt::format("{}{}", v / unit.scale, unit.name));
+  return out;
+}
+
+Axis parse_axis(const std::string& arg, const std::string& where) {
+  auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError(where,
+                      fmt::format("expected field=v1,v2,... or field=lo:hi:step, got \"{}\"", arg));
+  }
+  Axis a;
+  a.path = trim(arg.substr(0, eq));
+  std::string rhs = trim(arg.substr(eq + 1));
+  if (a.path.empty()) throw ConfigError(where, fmt::format("empty field name in \"{}\"", arg));
+  if (rhs.empty()) throw ConfigError(where, fmt::format("no values for {} in \"{}\"", a.path, arg));
+  std::string w = fmt::format("{} {}", where, a.path);
+  for (const auto& item : split(rhs, ',')) {
+    std::string v = trim(item);
+    if (v.empty()) throw ConfigError(w, fmt::format("empty value in \"{}\"", arg));
+    if (v.find(':') != std::string::npos) {
+      for (auto& x : expand_range(v, w)) a.values.push_back(std::move(x));
+    } else {
+      a.values.push_back(v);
+    }
+  }
+  std::set<std::string> seen;
+  for (const auto& v : a.values) {
+    if (!seen.insert(v).second) throw ConfigError(w, fmt::format("value \"{}\" appears twice", v));
+  }
+  return a;
+}
+
+Spec load_spec(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("", fmt::format("{}: cannot open spec file", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json doc;
+  try {
+    doc = json::parse(ss.str());
+  } catch (const json::parse_error& e) {
+    std::string text = ss.str();
+    size_t upto = std::min<size_t>(e.byte, text.size());
+    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + upto, '\n'));
+    throw ConfigError("", fmt::format("{}:{}: invalid JSON: {}", path, line, e.what()));
+  }
+  auto err = [&](const std::string& key, const std::string& msg) {
+    return ConfigError(fmt::format("{}: {}", path, key), msg);
+  };
+  if (!doc.is_object()) throw err("(top level)", "expected an object");
+  static const std::set<std::string> known = {"scenario", "set",    "grid",   "runs",
+                                              "seed",     "faults", "comment"};
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (!known.count(it.key())) {
+      throw err(it.key(),
+                "unknown key (known keys: comment, faults, grid, runs, scenario, seed, set)");
+    }
+  }
+  Spec s;
+  if (!doc.contains("scenario") || !doc["scenario"].is_string()) {
+    throw err("scenario", "expected the base scenario's path (a string)");
+  }
+  std::filesystem::path sp = doc["scenario"].get<std::string>();
+  if (sp.is_relative()) sp = std::filesystem::path(path).parent_path() / sp;
+  s.scenario_path = sp.string();
+  if (doc.contains("set")) {
+    if (!doc["set"].is_array()) throw err("set", "expected an array of \"path=value\" strings");
+    for (size_t i = 0; i < doc["set"].size(); ++i) {
+      if (!doc["set"][i].is_string()) throw err(fmt::format("set[{}]", i), "expected a string");
+      s.sets.push_back(doc["set"][i].get<std::string>());
+    }
+  }
+  if (!doc.contains("grid") || !doc["grid"].is_array()) {
+    throw err("grid",
+              "expected an array of axes (\"field=v1,v2\" or {\"field\":..,\"values\":[..]})");
+  }
+  const json& g = doc["grid"];
+  for (size_t i = 0; i < g.size(); ++i) {
+    std::string where = fmt::format("{}: grid[{}]", path, i);
+    if (g[i].is_string()) {
+      s.axes.push_back(parse_axis(g[i].get<std::string>(), where));
+      continue;
+    }
+    if (!g[i].is_object() || !g[i].contains("field") || !g[i]["field"].is_string()) {
+      throw ConfigError(
+          where,
+          "expected \"field=values\" or an object with \"field\" and \"values\" or \"range\"");
+    }
+    for (auto it = g[i].begin(); it != g[i].end(); ++it) {
+      if (it.key() != "field" && it.key() != "values" && it.key() != "range") {
+        throw ConfigError(where + "." + it.key(), "unknown key (known keys: field, range, values)");
+      }
+    }
+    Axis a;
+    a.path = g[i]["field"].get<std::string>();
+    if (g[i].contains("values")) {
+      if (!g[i]["values"].is_array() || g[i]["values"].empty()) {
+        throw ConfigError(where + ".values", "expected a non-empty array");
+      }
+      for (const auto& v : g[i]["values"])
+        a.values.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    if (g[i].contains("range")) {
+      if (!g[i]["range"].is_string())
+        throw ConfigError(where + ".range", "expected \"lo:hi:step\"");
+      for (auto& v : expand_range(g[i]["range"].get<std::string>(), where + ".range"))
+        a.values.push_back(v);
+    }
+    if (a.values.empty()) throw ConfigError(where, "an axis needs \"values\" or \"range\"");
+    s.axes.push_back(std::move(a));
+  }
+  if (doc.contains("runs")) {
+    if (!doc["runs"].is_number_integer() || doc["runs"].get<int64_t>() < 1 ||
+        doc["runs"].get<int64_t>() > 1000000) {
+      throw err("runs", "expected an integer in [1, 1000000]");
+    }
+    s.runs = doc["runs"].get<int>();
+  }
+  if (doc.contains("seed")) {
+    if (!doc["seed"].is_number_unsigned()) throw err("seed", "expected a non-negative integer");
+    s.seed = doc["seed"].get<uint64_t>();
+  }
+  if (doc.contains("faults")) {
+    if (!doc["faults"].is_string()) throw err("faults", "expected \"scenario\" or \"fuzz\"");
+    s.faults = doc["faults"].get<std::string>();
+  }
+  return s;
+}
+
+uint64_t run_seed(uint64_t sweep_seed, const std::string& key, int run) {
+  return sim::Rng::stream(sweep_seed, fmt::format("sweep/{}/{}", key, run)).next_u64();
+}
+
+Plan make_plan(const Spec& spec) {
+  Plan plan;
+  plan.spec = spec;
+  if (spec.runs < 1) throw ConfigError("--runs", "must be at least 1");
+  if (spec.faults != "scenario") {
+    if (spec.faults == "fuzz") {
+      throw ConfigError(
+          "--faults", "\"fuzz\" needs the fuzz generator (tools/fuzz), which is not in this build");
+    }
+    throw ConfigError("--faults",
+                      fmt::format("expected \"scenario\" or \"fuzz\", got \"{}\"", spec.faults));
+  }
+  if (spec.axes.empty()) throw ConfigError("--grid", "a sweep needs at least one axis");
+  std::set<std::string> paths;
+  for (const auto& a : spec.axes) {
+    if (!paths.insert(a.path).second)
+      throw ConfigError("--grid", fmt::format("axis {} is given twice", a.path));
+  }
+  // Base scenario with --set overrides (validated: errors name the file and key).
+  scenario::Scenario base = scenario::load(spec.scenario_path, spec.sets);
+  plan.seed = spec.seed.value_or(base.seed);
+  plan.duration_s = static_cast<double>(base.duration.count_ns()) / 1e9;
+  std::string dir = std::filesystem::path(spec.scenario_path).parent_path().string();
+  if (dir.empty()) dir = ".";
+
+  json h = json::object();
+  h["format"] = kFormatVersion;
+  h["base"] = base.doc;
+  json axes = json::array();
+  for (const auto& a : spec.axes) axes.push_back(json{{"field", a.path}, {"values", a.values}});
+  h["axes"] = axes;
+  h["runs"] = spec.runs;
+  h["seed"] = plan.seed;
+  h["faults"] = spec.faults;
+  plan.spec_hash = fmt::format("{:016x}", sim::fnv1a64(h.dump()));
+
+  size_t total = 1;
+  for (const auto& a : spec.axes) {
+    total *= a.values.size();
+    if (total > 10'000'000) throw ConfigError("--grid", "more than 10 million points");
+  }
+  plan.points.reserve(total);
+  for (size_t idx = 0; idx < total; ++idx) {
+    Point p;
+    p.index = idx;
+    size_t rem = idx;
+    p.values.resize(spec.axes.size());
+    for (size_t ax = spec.axes.size(); ax-- > 0;) {
+      size_t n = spec.axes[ax].values.size();
+      p.values[ax] = spec.axes[ax].values[rem % n];
+      rem /= n;
+    }
+    json doc = base.doc;
+    for (size_t ax = 0; ax < spec.axes.size(); ++ax) {
+      std::string assign = spec.axes[ax].path + "=" + p.values[ax];
+      p.key += (ax ? ";" : "") + assign;
+      try {
+        scenario::apply_override(doc, assign);
+      } catch (const ConfigError& e) {
+        throw ConfigError("--grid", fmt::format("{}: {}", spec.axes[ax].path, e.what()));
+      }
+    }
+    try {
+      p.sc = scenario::from_json(doc, spec.scenario_path, dir);
+    } catch (const ConfigError& e) {
+      throw ConfigError(
+          "", fmt::format("{}: point {} ({}): {}", spec.scenario_path, idx, p.key, e.what()));
+    }
+    plan.points.push_back(std::move(p));
+  }
+  plan.columns = {"point", "points", "spec_hash", "shape", "key"};
+  for (const auto& a : spec.axes) plan.columns.push_back(a.path);
+  for (const char* c : {"runs", "dual_runs", "p_dual", "p_dual_lo", "p_dual_hi", "dual_max_ms",
+                        "dual_mean_ms", "unavail_p50_ms", "unavail_p99_ms", "unavail_max_ms",
+                        "failovers_per_run", "failovers_per_day", "meta_stops_per_run",
+                        "zk_elections_per_run", "violation_runs", "duration_s"}) {
+    plan.columns.push_back(c);
+  }
+  return plan;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One point
+
+PointStats compute_point(const Plan& plan, const Point& p, uint64_t* failed_seed) {
+  PointStats s;
+  s.duration_ns = p.sc.duration.count_ns();
+  s.unavail_max_ns.reserve(plan.spec.runs);
+  for (int i = 0; i < plan.spec.runs; ++i) {
+    world::RunOptions opt;
+    uint64_t seed = run_seed(plan.seed, p.key, i);
+    opt.seed = seed;
+    if (failed_seed) *failed_seed = seed;
+    world::RunResult r = world::run(p.sc, opt);
+    const checks::Metrics& m = r.metrics;
+    ++s.runs;
+    if (m.meta_dual.count > 0) ++s.dual_runs;
+    s.dual_windows += m.meta_dual.count;
+    s.dual_total_ns += m.meta_dual.total.count_ns();
+    s.dual_max_ns = std::max(s.dual_max_ns, m.meta_dual.max.count_ns());
+    s.unavail_max_ns.push_back(m.meta_unavailable.count > 0 ? m.meta_unavailable.max.count_ns()
+                                                            : 0);
+    s.failovers += std::max<int64_t>(0, m.meta_leader_changes - 1);
+    s.meta_stops += m.meta_failovers;
+    s.zk_elections += m.zk_elections;
+    if (!r.violations.empty()) ++s.violation_runs;
+  }
+  std::sort(s.unavail_max_ns.begin(), s.unavail_max_ns.end());
+  return s;
+}
+
+std::vector<std::string> row_fields(const Plan& plan, const Point& p, const PointStats& s) {
+  std::vector<std::string> f;
+  f.push_back(std::to_string(p.index));
+  f.push_back(std::to_string(plan.points.size()));
+  f.push_back(plan.spec_hash);
+  std::string shape;
+  for (const auto& a : plan.spec.axes)
+    shape += (shape.empty() ? "" : "x") + std::to_string(a.values.size());
+  f.push_back(shape);
+  f.push_back(p.key);
+  for (const auto& v : p.values) f.push_back(v);
+  double n = static_cast<double>(s.runs);
+  Interval iv = wilson(s.dual_runs, s.runs);
+  f.push_back(std::to_string(s.runs));
+  f.push_back(std::to_string(s.dual_runs));
+  f.push_back(fmt::format("{:.6f}", static_cast<double>(s.dual_runs) / n));
+  f.push_back(fmt::format("{:.6f}", iv.lo));
+  f.push_back(fmt::format("{:.6f}", iv.hi));
+  f.push_back(ms3(s.dual_max_ns));
+  f.push_back(s.dual_windows ? fmt::format("{:.3f}", static_cast<double>(s.dual_total_ns) /
+                                                         static_cast<double>(s.dual_windows) / 1e6)
+                             : "0.000");
+  f.push_back(ms3(percentile_nearest_rank(s.unavail_max_ns, 50)));
+  f.push_back(ms3(percentile_nearest_rank(s.unavail_max_ns, 99)));
+  f.push_back(ms3(s.unavail_max_ns.back()));
+  double fo_per_run = static_cast<double>(s.failovers) / n;
+  double dur_s = static_cast<double>(s.duration_ns) / 1e9;
+  f.push_back(fmt::format("{:.4f}", fo_per_run));
+  f.push_back(fmt::format("{:.2f}", fo_per_run / dur_s * 86400.0));
+  f.push_back(fmt::format("{:.4f}", static_cast<double>(s.meta_stops) / n));
+  f.push_back(fmt::format("{:.4f}", static_cast<double>(s.zk_elections) / n));
+  f.push_back(std::to_string(s.violation_runs));
+  f.push_back(fmt::format("{:.3f}", dur_s));
+  return f;
+}
+
+std::string csv_line(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out.push_back(',');
+    const std::string& v = fields[i];
+    if (v.find_first_of(",\"\n\r") != std::string::npos) {
+      out.push_back('"');
+      for (char c : v) {
+        if (c == '"') out.push_back('"');
+        out.push_back(c);
+      }
+      out.push_back('"');
+    } else {
+      out += v;
+    }
+  }
+  out.push_back('\n');
+  return out;
+}
+
+std::string jsonl_line(const Plan& plan, const std::vector<std::string>& fields) {
+  // Built by hand so that numbers keep their fixed-precision text.
+  size_t naxes = plan.spec.axes.size();
+  std::string out = "{";
+  auto str = [](const std::string& s) { return json(s).dump(); };
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string& col = plan.columns[i];
+    if (i == kAxisColumn) {
+      out += ",\"params\":{";
+      for (size_t a = 0; a < naxes; ++a) {
+        out += (a ? "," : "") + str(plan.columns[kAxisColumn + a]) + ":" +
+               str(fields[kAxisColumn + a]);
+      }
+      out += "}";
+      i += naxes - 1;
+      continue;
+    }
+    if (i) out += ",";
+    bool is_string = col == "spec_hash" || col == "key" || col == "shape";
+    out += str(col) + ":" + (is_string ? str(fields[i]) : fields[i]);
+  }
+  out += "}\n";
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shards
+
+Shard parse_shard(const std::string& text) {
+  auto slash = text.find('/');
+  auto bad = [&](const std::string& why) {
+    return ConfigError("--shard",
+                       fmt::format("expected K/N with 0 <= K < N, got \"{}\"{}", text, why));
+  };
+  if (slash == std::string::npos) throw bad("");
+  auto k = parse_int(trim(text.substr(0, slash)));
+  auto n = parse_int(trim(text.substr(slash + 1)));
+  if (!k || !n) throw bad("");
+  if (*n < 1 || *n > 1000000) throw bad(" (N must be in [1, 1000000])");
+  if (*k < 0 || *k >= *n) throw bad(" (K must be in [0, N))");
+  return Shard{static_cast<int>(*k), static_cast<int>(*n)};
+}
+
+std::optional<Shard> shard_from_env(std::string* source) {
+  auto env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    if (!v || !*v) return std::nullopt;
+    return std::string(v);
+  };
+  auto num = [](const char* name, const std::string& v) {
+    auto x = parse_int(v);
+    if (!x || *x < 0)
+      throw ConfigError(name, fmt::format("expected a non-negative integer, got \"{}\"", v));
+    return *x;
+  };
+  if (auto id = env("SLURM_ARRAY_TASK_ID")) {
+    auto count = env("SLURM_ARRAY_TASK_COUNT");
+    if (!count) throw ConfigError("SLURM_ARRAY_TASK_COUNT", "not set (but SLURM_ARRAY_TASK_ID is)");
+    int64_t i = num("SLURM_ARRAY_TASK_ID", *id);
+    int64_t min = 0;
+    if (auto m = env("SLURM_ARRAY_TASK_MIN")) min = num("SLURM_ARRAY_TASK_MIN", *m);
+    int64_t n = num("SLURM_ARRAY_TASK_COUNT", *count);
+    if (auto step = env("SLURM_ARRAY_TASK_STEP");
+        step && num("SLURM_ARRAY_TASK_STEP", *step) != 1) {
+      throw ConfigError("SLURM_ARRAY_TASK_STEP",
+                        "array steps other than 1 are not supported; use --shard K/N");
+    }
+    if (n < 1 || i - min < 0 || i - min >= n) {
+      throw ConfigError(
+          "SLURM_ARRAY_TASK_ID",
+          fmt::format("task {} (min {}) is outside an array of {} tasks; use --shard K/N", i, min,
+                      n));
+    }
+    if (source) *source = fmt::format("Slurm array task {} of {}", i, n);
+    return Shard{static_cast<int>(i - min), static_cast<int>(n)};
+  }
+  if (auto idx = env("JOB_COMPLETION_INDEX")) {
+    auto count = env("ZKSIM_SHARD_COUNT");
+    if (!count) {
+      throw ConfigError(
+          "ZKSIM_SHARD_COUNT",
+          "not set: a Kubernetes Indexed Job must pass its completions count (see examples/k8s)");
+    }
+    int64_t i = num("JOB_COMPLETION_INDEX", *idx);
+    int64_t n = num("ZKSIM_SHARD_COUNT", *count);
+    if (n < 1 || i >= n) {
+      throw ConfigError("JOB_COMPLETION_INDEX",
+                        fmt::format("index {} is outside {} completions", i, n));
+    }
+    if (source) *source = fmt::format("Kubernetes completion index {} of {}", i, n);
+    return Shard{static_cast<int>(i), static_cast<int>(n)};
+  }
+  return std::nullopt;
+}
+
+bool in_shard(size_t point, Shard s) {
+  return point % static_cast<size_t>(s.n) == static_cast<size_t>(s.k);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs with resume
+
+namespace {
+
+struct Refused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+bool is_jsonl(const std::string& path) {
+  auto ends = [&](const char* suf) {
+    size_t n = std::strlen(suf);
+    return path.size() >= n && path.compare(path.size() - n, n, suf) == 0;
+  };
+  return ends(".jsonl") || ends(".json") || ends(".ndjson");
+}
+
+// The first `n` comma-separated CSV fields of a line (our rows' first fields are never quoted).
+std::vector<std::string> first_fields(const std::string& line, size_t n) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (out.size() < n) {
+    size_t c = line.find(',', pos);
+    if (c == std::string::npos) {
+      out.push_back(line.substr(pos));
+      break;
+    }
+    out.push_back(line.substr(pos, c - pos));
+    pos = c + 1;
+  }
+  return out;
+}
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
+    }
+    off += static_cast<size_t>(w);
+  }
+}
+
+void fsync_or_throw(int fd, const std::string& path) {
+  if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+    throw std::runtime_error(fmt::format("{}: fsync failed: {}", path, std::strerror(errno)));
+  }
+}
+
+struct Out {
+  std::string path;
+  bool jsonl = false;
+  int fd = -1;
+  std::set<size_t> present;
+};
+
+Out open_output(const std::string& path, const Plan& plan) {
+  Out o;
+  o.path = path;
+  o.jsonl = is_jsonl(path);
+  std::string header = csv_line(plan.columns);
+  std::string text;
+  bool existed = false;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+      existed = true;
+      std::stringstream ss;
+      ss << in.rdbuf();
+      text = ss.str();
+    }
+  }
+  o.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (o.fd < 0)
+    throw Refused(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
+  if (!existed) {
+    // Make the new file's directory entry durable too.
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+  }
+  // A torn last line (killed mid-write) is dropped.
+  if (!text.empty() && text.back() != '\n') {
+    size_t keep = text.rfind('\n');
+    keep = keep == std::string::npos ? 0 : keep + 1;
+    if (::ftruncate(o.fd, static_cast<off_t>(keep)) != 0) {
+      throw Refused(
+          fmt::format("{}: cannot drop the torn last line: {}", path, std::strerror(errno)));
+    }
+    fmt::print(stderr, "zksim sweep: {}: dropped a torn last line ({} bytes)\n", path,
+               text.size() - keep);
+    text.resize(keep);
+  }
+  std::istringstream lines(text);
+  std::string line;
+  size_t lineno = 0;
+  auto refuse = [&](const std::string& why) {
+    return Refused(
+        fmt::format("{}:{}: {}; refusing to resume into it (use another --out, or delete the file "
+                    "to start over)",
+                    path, lineno, why));
+  };
+  while (std::getline(lines, line)) {
+    ++lineno;
+    size_t point = 0;
+    std::string hash;
+    int64_t points = 0;
+    if (!o.jsonl) {
+      if (lineno == 1) {
+        if (line + "\n" != header)
+          throw refuse("the CSV header differs from this sweep's columns (another grid?)");
+        continue;
+      }
+      auto f = first_fields(line, 3);
+      auto pi = f.size() == 3 ? parse_int(f[0]) : std::nullopt;
+      auto pn = f.size() == 3 ? parse_int(f[1]) : std::nullopt;
+      if (!pi || !pn || *pi < 0) throw refuse("not a sweep row");
+      point = static_cast<size_t>(*pi);
+      points = *pn;
+      hash = f[2];
+    } else {
+      json j = json::parse(line, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("point") ||
+          !j["point"].is_number_unsigned() || !j.contains("spec_hash") ||
+          !j["spec_hash"].is_string() || !j.contains("points")) {
+        throw refuse("not a sweep row");
+      }
+      point = j["point"].get<size_t>();
+      points = j["points"].get<int64_t>();
+      hash = j["spec_hash"].get<std::string>();
+    }
+    if (hash != plan.spec_hash) {
+      throw refuse(fmt::format(
+          "written by a different sweep (spec hash {}, this sweep {}: the scenario, grid, "
+          "--runs, --seed or --set differ)",
+          hash, plan.spec_hash));
+    }
+    if (points != static_cast<int64_t>(plan.points.size()) || point >= plan.points.size()) {
+      throw refuse(fmt::format("point {} of {} does not fit this sweep's {} points", point, points,
+                               plan.points.size()));
+    }
+    if (!o.present.insert(point).second) throw refuse(fmt::format("point {} appears twice", point));
+  }
+  if (!o.jsonl && lineno == 0) {
+    write_all(o.fd, header, path);
+    fsync_or_throw(o.fd, path);
+  }
+  return o;
+}
+
+std::string fmt_eta(double s) {
+  if (s < 0 || s > 1e7) return "?";
+  int64_t t = static_cast<int64_t>(s + 0.5);
+  if (t >= 3600) return fmt::format("{}h{:02}m", t / 3600, (t / 60) % 60);
+  if (t >= 60) return fmt::format("{}m{:02}s", t / 60, t % 60);
+  return fmt::format("{}s", t);
+}
+
+}  // namespace
+
+int run_sweep(const Plan& plan, const RunConfig& cfg, RunReport* report) {
+  using Clock = std::chrono::steady_clock;  // wall time for progress and speed only
+  auto t0 = Clock::now();
+  std::vector<Out> outs;
+  try {
+    for (const auto& raw : cfg.outputs) {
+      std::string path = raw;
+      for (size_t pos; (pos = path.find("{shard}")) != std::string::npos;) {
+        path.replace(pos, 7, std::to_string(cfg.shard.k));
+      }
+      for (const auto& o : outs) {
+        if (o.path == path) throw Refused(fmt::format("{}: given twice as --out", path));
+      }
+      outs.push_back(open_output(path, plan));
+    }
+  } catch (const std::exception& e) {
+    for (auto& o : outs) ::close(o.fd);
+    fmt::print(stderr, "zksim sweep: {}\n", e.what());
+    return 2;
+  }
+  // Points of this shard not yet in every output, in point order.
+  std::vector<size_t> todo;
+  size_t in_shard_total = 0;
+  for (const auto& p : plan.points) {
+    if (!in_shard(p.index, cfg.shard)) continue;
+    ++in_shard_total;
+    bool everywhere = !outs.empty();
+    for (const auto& o : outs) everywhere = everywhere && o.present.count(p.index);
+    if (!everywhere) todo.push_back(p.index);
+  }
+  size_t skipped = in_shard_total - todo.size();
+  if (skipped && !cfg.quiet) {
+    fmt::print(stderr, "zksim sweep: resuming: {} of {} points already done\n", skipped,
+               in_shard_total);
+  }
+  FILE* so = outs.empty() ? cfg.stdout_csv : nullptr;
+  if (so) {
+    std::string h = csv_line(plan.columns);
+    std::fwrite(h.data(), 1, h.size(), so);
+    std::fflush(so);
+  }
+
+  struct Done {
+    bool ready = false;
+    std::string csv, jsonl;
+  };
+  std::vector<Done> results(todo.size());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> runs_done{0};
+  // The first failure by position in `todo` (deterministic whichever thread sees it first).
+  size_t err_pos = SIZE_MAX;
+  int err_code = 0;
+  std::string err_msg;
+
+  auto worker = [&] {
+    while (!stop.load()) {
+      size_t pos = next.fetch_add(1);
+      if (pos >= todo.size()) return;
+      const Point& p = plan.points[todo[pos]];
+      uint64_t seed = 0;
+      try {
+        PointStats s = compute_point(plan, p, &seed);
+        auto f = row_fields(plan, p, s);
+        std::string c = csv_line(f), j = jsonl_line(plan, f);
+        runs_done += s.runs;
+        std::lock_guard<std::mutex> lk(mu);
+        results[pos].csv = std::move(c);
+        results[pos].jsonl = std::move(j);
+        results[pos].ready = true;
+      } catch (const std::exception& e) {
+        int code = dynamic_cast<const sim::ConfigError*>(&e) ? 2 : 3;  // 3: an internal failure
+        std::string msg =
+            code == 3 ? fmt::format("point {} ({}): {}\nreproduce: zksim run {} --seed {} {}",
+                                    p.index, p.key, e.what(), plan.spec.scenario_path, seed,
+                                    [&] {
+                                      std::string s;
+                                      for (const auto& x : plan.spec.sets) s += " --set " + x;
+                                      for (size_t a = 0; a < p.values.size(); ++a) {
+                                        s += " --set " + plan.spec.axes[a].path + "=" + p.values[a];
+                                      }
+                                      return s;
+                                    }())
+                      : fmt::format("point {} ({}): {}", p.index, p.key, e.what());
+        std::lock_guard<std::mutex> lk(mu);
+        if (pos < err_pos) {
+          err_pos = pos;
+          err_code = code;
+          err_msg = msg;
+        }
+        stop = true;
+      }
+      cv.notify_all();
+    }
+  };
+  int jobs =
+      std::max(1, std::min<int>(cfg.jobs, static_cast<int>(std::max<size_t>(todo.size(), 1))));
+  int alive = jobs;  // guarded by mu
+  std::vector<std::thread> threads;
+  for (int i = 0; i < jobs; ++i) {
+    threads.emplace_back([&] {
+      worker();
+      std::lock_guard<std::mutex> lk(mu);
+      --alive;
+      cv.notify_all();
+    });
+  }
+
+  size_t emitted = 0;
+  std::string write_error;
+  auto last_progress = Clock::time_point{};
+  auto progress = [&](bool final) {
+    if (!cfg.progress) return;
+    auto now = Clock::now();
+    if (!final && now - last_progress < std::chrono::milliseconds(250)) return;
+    last_progress = now;
+    double el = std::chrono::duration<double>(now - t0).count();
+    double rps = el > 0 ? static_cast<double>(runs_done.load()) / el : 0;
+    double left = static_cast<double>(todo.size() - emitted) * plan.spec.runs;
+    fmt::print(stderr, "\rsweep: {}/{} points  {:.0f} runs/s  ETA {}   ", skipped + emitted,
+               in_shard_total, rps, rps > 0 ? fmt_eta(left / rps) : std::string("?"));
+    if (final) fmt::print(stderr, "\n");
+    std::fflush(stderr);
+  };
+  {
+    std::unique_lock<std::mutex> lk(mu);
+    while (emitted < todo.size()) {
+      if (results[emitted].ready) {
+        Done d = std::move(results[emitted]);
+        results[emitted] = Done{};
+        lk.unlock();
+        try {
+          size_t point = todo[emitted];
+          for (auto& o : outs) {
+            if (o.present.count(point)) continue;
+            const std::string& line = o.jsonl ? d.jsonl : d.csv;
+            write_all(o.fd, line, o.path);
+            fsync_or_throw(o.fd, o.path);
+          }
+          if (so) {
+            std::fwrite(d.csv.data(), 1, d.csv.size(), so);
+            std::fflush(so);
+          }
+        } catch (const std::exception& e) {
+          write_error = e.what();
+          stop = true;
+          lk.lock();
+          break;
+        }
+        ++emitted;
+        progress(false);
+        lk.lock();
+        continue;
+      }
+      if (alive == 0) break;  // a failure stopped the workers before this row was computed
+      cv.wait_for(lk, std::chrono::milliseconds(250));
+      lk.unlock();
+      progress(false);
+      lk.lock();
+    }
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  // After an error, emit whatever finished contiguously before it (finished work is never lost).
+  while (emitted < todo.size() && results[emitted].ready && write_error.empty()) {
+    size_t point = todo[emitted];
+    try {
+      for (auto& o : outs) {
+        if (o.present.count(point)) continue;
+        write_all(o.fd, o.jsonl ? results[emitted].jsonl : results[emitted].csv, o.path);
+        fsync_or_throw(o.fd, o.path);
+      }
+      if (so) std::fwrite(results[emitted].csv.data(), 1, results[emitted].csv.size(), so);
+    } catch (const std::exception& e) {
+      write_error = e.what();
+      break;
+    }
+    ++emitted;
+  }
+  if (so) std::fflush(so);
+  for (auto& o : outs) ::close(o.fd);
+  progress(true);
+  double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (report) {
+    report->points_total = in_shard_total;
+    report->points_skipped = skipped;
+    report->points_done = emitted;
+    report->runs_done = runs_done.load();
+    report->wall_s = wall;
+  }
+  if (!write_error.empty()) {
+    fmt::print(stderr, "zksim sweep: {}\n", write_error);
+    return 2;
+  }
+  if (err_code) {
+    fmt::print(stderr, "zksim sweep: {}\n", err_msg);
+    return err_code;
+  }
+  if (!cfg.quiet) {
+    double runs = static_cast<double>(runs_done.load());
+    fmt::print(
+        stderr,
+        "zksim sweep: {} points ({} already done) x {} runs = {} runs in {:.2f} s on {} job(s){}: "
+        "{:.2f} points/s, {:.1f} runs/s\n",
+        emitted, skipped, plan.spec.runs, runs_done.load(), wall, jobs,
+        cfg.shard.n > 1 ? fmt::format(", shard {}/{}", cfg.shard.k, cfg.shard.n) : "",
+        wall > 0 ? static_cast<double>(emitted) / wall : 0, wall > 0 ? runs / wall : 0);
+  }
+  return 0;
+}
+
+}  // namespace zksim::sweep
