@@ -88,7 +88,9 @@ void Timer::arm_at(Time t, Process::Fn fn) {
   });
 }
 
-void Timer::arm(Duration d, Process::Fn fn) { arm_at(p_.now() + d, std::move(fn)); }
+void Timer::arm(Duration d, Process::Fn fn) {
+  arm_at(p_.now() + d, std::move(fn));
+}
 
 void Timer::cancel() {
   State& st = *st_;

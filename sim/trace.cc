@@ -88,9 +88,9 @@ std::string us_string(Time t) {
 
 }  // namespace
 
-std::string to_json_line(const Record& r) {
-  std::string out;
-  out.reserve(96);
+namespace {
+
+void render_json_line(const Record& r, std::string& out) {
   out += "{\"t\":";
   out += std::to_string(r.t.ns());
   out += ",\"type\":";
@@ -104,13 +104,23 @@ std::string to_json_line(const Record& r) {
     append_value(out, f.value);
   }
   out.push_back('}');
+}
+
+}  // namespace
+
+std::string to_json_line(const Record& r) {
+  std::string out;
+  out.reserve(96);
+  render_json_line(r, out);
   return out;
 }
 
 void Trace::emit(Record r) {
-  std::string line = to_json_line(r);
-  hash_ = fnv1a64(line, hash_);
-  hash_ = fnv1a64("\n", hash_);
+  // The hash is over the exact JSONL line; a reused buffer keeps rendering allocation-free.
+  line_.clear();
+  render_json_line(r, line_);
+  line_.push_back('\n');
+  hash_ = fnv1a64(line_, hash_);
   ++count_;
   for (Sink* s : sinks_) s->on_record(r);
 }

@@ -82,6 +82,7 @@ class Trace {
   uint64_t count_ = 0;
   uint64_t span_ids_ = 0;
   bool messages_ = false;
+  std::string line_;
 };
 
 // Fluent construction: Rec(trace, now, "zk.state", "zk1").f("state", "LOOKING").emit();

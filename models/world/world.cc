@@ -4,7 +4,10 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "models/faults/nemesis.h"
 #include "models/jvm/gc.h"
@@ -50,7 +53,14 @@ jvm::GcModel gc_model(const scenario::GcSpec& g, const std::string& dir) {
     std::filesystem::path beside = std::filesystem::path(dir) / p;
     if (std::filesystem::exists(beside)) p = beside;
   }
-  return jvm::load_gc_model(p.string());
+  // Fuzz and sweep run thousands of worlds from one scenario: parse each model file once per
+  // process. The cache is keyed by path and guarded for the worker threads; entries never change.
+  static std::mutex mu;
+  static std::map<std::string, jvm::GcModel> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(p.string());
+  if (it == cache.end()) it = cache.emplace(p.string(), jvm::load_gc_model(p.string())).first;
+  return it->second;
 }
 
 }  // namespace
@@ -77,6 +87,16 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
   sim::VectorSink keep;
   if (opt.keep_records) s.trace.add_sink(&keep);
   for (sim::Sink* extra : opt.extra_sinks) s.trace.add_sink(extra);
+  // With --logs, the faults as applied (roles resolved, restarts) go to logs_dir/zksim-run.json so
+  // that `zksim replay` can compare what it infers from the logs with what was injected.
+  nlohmann::json applied = nlohmann::json::array();
+  sim::FnSink fault_sink([&applied](const sim::Record& r) {
+    if (r.type.rfind("fault.", 0) != 0) return;
+    nlohmann::json f{{"t_ns", r.t.since_start().count_ns()}, {"type", r.type}, {"node", r.node}};
+    for (const auto& fld : r.fields) std::visit([&](const auto& v) { f[fld.key] = v; }, fld.value);
+    applied.push_back(std::move(f));
+  });
+  if (!opt.logs_dir.empty()) s.trace.add_sink(&fault_sink);
   s.trace.set_messages(opt.messages);
   if (!opt.logs_dir.empty()) {
     std::error_code ec;
@@ -201,6 +221,15 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
   res.metrics = observer.metrics();
   res.violations = observer.violations();
   if (opt.keep_records) res.records_kept = std::move(keep.records);
+  if (!opt.logs_dir.empty()) {
+    nlohmann::json rec{{"schema", "zksim.run/1"},      {"seed", res.seed},
+                       {"trace_hash", res.trace_hash}, {"faults_applied", applied},
+                       {"scenario", sc.doc},           {"metrics", to_json(res)["metrics"]}};
+    std::ofstream out(std::filesystem::path(opt.logs_dir) / "zksim-run.json");
+    out << rec.dump(1) << "\n";
+    if (!out)
+      throw sim::ConfigError("", fmt::format("cannot write {}/zksim-run.json", opt.logs_dir));
+  }
   return res;
 }
 

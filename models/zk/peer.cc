@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bitset>
 
 #include "sim/check.h"
 
@@ -72,6 +73,7 @@ Peer::Peer(sim::Sim& sim, const Config& cfg, std::vector<PeerSpec> ensemble, int
       ensemble_(std::move(ensemble)),
       myid_(myid),
       rng_(sim.rng(fmt::format("zk/{}", myid))),
+      clock_rng_(sim.rng(fmt::format("zk/{}/clock", myid))),
       fle_timer_(*this),
       f_connect_timer_(*this),
       f_read_timer_(*this),
@@ -83,6 +85,7 @@ Peer::Peer(sim::Sim& sim, const Config& cfg, std::vector<PeerSpec> ensemble, int
   std::sort(ensemble_.begin(), ensemble_.end(),
             [](const PeerSpec& a, const PeerSpec& b) { return a.myid < b.myid; });
   SIM_CHECK(myid > 0 && myid < 256, "myid {} out of range", myid);
+  draw_clock_origin();
 }
 
 Peer::~Peer() = default;
@@ -97,11 +100,36 @@ Duration Peer::draw(Duration lo, Duration hi) {
                   static_cast<int64_t>(rng_.below(static_cast<uint64_t>((hi - lo).count_ns()))));
 }
 
-void Peer::later(Duration d, std::function<void()> fn) {
+template <class F>
+void Peer::later(Duration d, F&& fn) {
   uint64_t inc = incarnation();
-  sim().engine.after(d, [this, inc, fn = std::move(fn)]() mutable {
+  sim().engine.after(d, [this, inc, fn = std::forward<F>(fn)]() mutable {
     if (incarnation() != inc) return;
-    deliver(std::move(fn));
+    if (running()) {
+      fn();  // Process::deliver would call it at once
+    } else {
+      deliver(std::move(fn));
+    }
+  });
+}
+
+template <class F>
+void Peer::f_send(F&& fn) {
+  if (!f_connected_) return;
+  Peer* l = peer_by_sid(f_leader_);
+  ConnId c = f_conn_;
+  sim().net.send(c, *this, [l, c, fn = std::forward<F>(fn)]() mutable { fn(l, c); });
+}
+
+template <class F>
+void Peer::l_send(LearnerHandler& h, F&& fn) {
+  if (h.sid == 0) return;
+  Peer* f = peer_by_sid(h.sid);
+  ConnId c = h.conn;
+  sim().net.send(c, *this, [f, c, fn = std::forward<F>(fn)]() mutable {
+    // The follower's generation at delivery time: packets are for whatever role it has now;
+    // the connection identity (c == its f_conn_) is what ties them to this leader.
+    fn(f, c, f->gen_);
   });
 }
 
@@ -128,9 +156,29 @@ std::string Peer::detailed_state() const {
   return s;
 }
 
-std::string Peer::main_thread() const {
-  return fmt::format("QuorumPeer[myid={}](plain={}:{})(secure=disabled)", myid_, spec(myid_).host,
-                     kClientPort);
+const std::string& Peer::addr(int sid) {
+  return sim().net.host_address(sim().net.find_host(spec(sid).host));
+}
+
+const std::string& Peer::main_thread() {
+  // ZooKeeper names the thread after the client address it binds (QuorumPeer.setName).
+  if (main_thread_.empty()) {
+    main_thread_ = fmt::format("QuorumPeer[myid={}](plain={}:{})(secure=disabled)", myid_,
+                               addr(myid_), kClientPort);
+  }
+  return main_thread_;
+}
+
+void Peer::draw_clock_origin() {
+  if (!cfg_.random_clock_origin) {
+    clock_origin_ = Duration::zero();
+    return;
+  }
+  // The JVM's Time.currentElapsedTime() (System.nanoTime) starts at an arbitrary point: the
+  // session expiry buckets, multiples of tickTime on that clock, have a random phase relative to
+  // simulated time 0. A separate stream so that the other draws of zk/<myid> are not shifted.
+  clock_origin_ = Duration::ns(
+      static_cast<int64_t>(clock_rng_.below(static_cast<uint64_t>(cfg_.tick.count_ns()))));
 }
 
 void Peer::log(const char* level, const std::string& thread, const std::string& where,
@@ -238,6 +286,7 @@ void Peer::on_restart() {
   // it does not have them).
   for (const auto& t : uncommitted_) tree_.apply(t);
   uncommitted_.clear();
+  draw_clock_origin();  // a new JVM, a new elapsed-time origin
   on_start();
 }
 
@@ -373,7 +422,7 @@ void Peer::qcm_on_connect_result(int sid, ConnId c, NetError e) {
                                  : "java.net.NoRouteToHostException: No route to host";
     log("WARN ", fmt::format("QuorumConnectionThread-[myid={}]-{}", myid_, sid),
         "QuorumCnxManager@401",
-        fmt::format("Cannot open channel to {} at election address /{}:{}", sid, spec(sid).host,
+        fmt::format("Cannot open channel to {} at election address /{}:{}", sid, addr(sid),
                     kElectionPort),
         {what});
     return;
@@ -690,7 +739,7 @@ void Peer::f_connect_failed(NetError e) {
   }
   logm("WARN ", "Learner@313",
        fmt::format("Unexpected exception, tries={}, remaining init limit={}, connecting to /{}:{}",
-                   f_tries_ - 1, remaining.to_ms(), spec(f_leader_).host, kQuorumPort),
+                   f_tries_ - 1, remaining.to_ms(), addr(f_leader_), kQuorumPort),
        {e == NetError::Refused ? "java.net.ConnectException: Connection refused"
                                : "java.net.NoRouteToHostException: No route to host"});
   uint64_t g = gen_;
@@ -703,9 +752,9 @@ void Peer::f_connect_failed(NetError e) {
 void Peer::f_on_connected() {
   f_connected_ = true;
   f_connected_at_ = now();
-  log("INFO ", fmt::format("LeaderConnector-/{}:{}", spec(f_leader_).host, kQuorumPort),
+  log("INFO ", fmt::format("LeaderConnector-/{}:{}", addr(f_leader_), kQuorumPort),
       "Learner$LeaderConnector@384",
-      fmt::format("Successfully connected to leader, using address: /{}:{}", spec(f_leader_).host,
+      fmt::format("Successfully connected to leader, using address: /{}:{}", addr(f_leader_),
                   kQuorumPort));
   uint64_t g = gen_;
   ConnId c = f_conn_;
@@ -719,13 +768,6 @@ void Peer::f_on_connected() {
   int me = myid_;
   int64_t acc = accepted_epoch_;
   f_send([me, acc](Peer* l, ConnId c) { l->l_on_followerinfo(c, me, acc); });
-}
-
-void Peer::f_send(std::function<void(Peer*, ConnId)> fn) {
-  if (!f_connected_) return;
-  Peer* l = peer_by_sid(f_leader_);
-  ConnId c = f_conn_;
-  sim().net.send(c, *this, [l, c, fn = std::move(fn)] { fn(l, c); });
 }
 
 void Peer::f_packet() {
@@ -773,18 +815,18 @@ void Peer::f_fail(const std::string& cause) {
          "org.apache.zookeeper.server.quorum.Follower.followLeader(Follower.java:96)",
          "org.apache.zookeeper.server.quorum.QuorumPeer.run(QuorumPeer.java:1347)"});
   } else {
-    extra = stack(fmt::format("java.io.IOException: Failed connect to /{}:{}", spec(f_leader_).host,
-                              kQuorumPort),
-                  {"org.apache.zookeeper.server.quorum.Learner.connectToLeader(Learner.java:334)",
-                   "org.apache.zookeeper.server.quorum.Follower.followLeader(Follower.java:85)",
-                   "org.apache.zookeeper.server.quorum.QuorumPeer.run(QuorumPeer.java:1347)"});
+    extra = stack(
+        fmt::format("java.io.IOException: Failed connect to /{}:{}", addr(f_leader_), kQuorumPort),
+        {"org.apache.zookeeper.server.quorum.Learner.connectToLeader(Learner.java:334)",
+         "org.apache.zookeeper.server.quorum.Follower.followLeader(Follower.java:85)",
+         "org.apache.zookeeper.server.quorum.QuorumPeer.run(QuorumPeer.java:1347)"});
   }
   logm("WARN ", "Follower@100", "Exception when following the leader", extra);
   if (f_connected_) {
     logm("INFO ", "Follower@142",
          fmt::format("Disconnected from leader (with address: /{}:{}). Was connected for {}ms. "
                      "Sync state: {}",
-                     spec(f_leader_).host, kQuorumPort, (now() - f_connected_at_).to_ms(),
+                     addr(f_leader_), kQuorumPort, (now() - f_connected_at_).to_ms(),
                      f_synced_ ? "true" : "false"));
   }
   logm("INFO ", "Follower@206", "shutdown called",
@@ -877,7 +919,7 @@ void Peer::f_on_commit(ConnId c, uint64_t g, int64_t zxid) {
   auto it = std::find_if(uncommitted_.begin(), uncommitted_.end(),
                          [&](const Txn& t) { return t.zxid == zxid; });
   if (it == uncommitted_.end()) return;
-  Txn t = *it;
+  Txn t = std::move(*it);
   uncommitted_.erase(uncommitted_.begin(), it + 1);
   apply_committed(t);
 }
@@ -938,7 +980,7 @@ void Peer::l_on_accept(ConnId c, sim::ProcId client) {
   }
   auto h = std::make_unique<LearnerHandler>();
   h->conn = c;
-  h->remote = fmt::format("/{}:{}", sim().net.host_name(sim().process(client)->host()),
+  h->remote = fmt::format("/{}:{}", sim().net.host_address(sim().process(client)->host()),
                           40000 + static_cast<int>(c % 20000));
   h->tick_deadline = l_tick_ + cfg_.init_limit + cfg_.sync_limit;
   h->read_timeout = cfg_.tick * cfg_.init_limit;
@@ -1001,25 +1043,14 @@ void Peer::l_drop(ConnId c, const std::string& why) {
   lhs_.erase(c);
 }
 
-void Peer::l_send(LearnerHandler& h, std::function<void(Peer*, ConnId, uint64_t)> fn) {
-  if (h.sid == 0) return;
-  Peer* f = peer_by_sid(h.sid);
-  ConnId c = h.conn;
-  sim().net.send(c, *this, [f, c, fn = std::move(fn)] {
-    // The follower's generation at delivery time: packets are for whatever role it has now;
-    // the connection identity (c == its f_conn_) is what ties them to this leader.
-    fn(f, c, f->gen_);
-  });
-}
-
 void Peer::l_on_followerinfo(ConnId c, int sid, int64_t accepted_epoch) {
   LearnerHandler* h = lh(c);
   if (!h) return;
   l_packet(*h);
   h->sid = sid;
   log("INFO ", "LearnerHandler-" + h->remote, "LearnerHandler@510",
-      fmt::format("Follower sid: {} : info : {}:{}:{}:participant", sid, spec(sid).host,
-                  kQuorumPort, kElectionPort));
+      fmt::format("Follower sid: {} : info : {}:{}:{}:participant", sid, addr(sid), kQuorumPort,
+                  kElectionPort));
   if (l_stage_ == LeaderStage::Epoch) {
     h->stage = LhStage::WaitEpochQuorum;
     l_connecting_.insert(sid);
@@ -1116,8 +1147,8 @@ void Peer::l_start_sync(LearnerHandler& h) {
     l_send(*h, [mode, snap](Peer* f, ConnId c, uint64_t g) { f->f_on_sync(c, g, mode, snap); });
     // Proposals in flight follow the snapshot, then NEWLEADER.
     for (const auto& [z, o] : l_outstanding_) {
-      Txn t = o.txn;
-      l_send(*h, [t](Peer* f, ConnId c, uint64_t g) { f->f_on_proposal(c, g, t); });
+      auto t = std::make_shared<const Txn>(o.txn);
+      l_send(*h, [t](Peer* f, ConnId c, uint64_t g) { f->f_on_proposal(c, g, *t); });
     }
     h->forwarding = true;
     int64_t nz = make_zxid(l_epoch_, 0);
@@ -1203,16 +1234,24 @@ std::vector<int> Peer::synced_sids() const {
 }
 
 void Peer::l_tick() {
-  if (!l_tick_skip_) ++l_tick_;
-  std::set<int> synced{myid_};
-  for (auto& [c, h] : lhs_) {
-    if (h->sid != 0 && l_tick_ <= h->tick_deadline) synced.insert(h->sid);
-  }
-  if (!l_tick_skip_ && !is_quorum(synced)) {
-    std::string s = sids_string(synced);
-    sim::Rec(sim().trace, now(), "zk.leader.quorum_lost", name()).f("synced", s).emit();
-    l_shutdown("Not sufficient followers synced, only synced with sids: [ " + s + " ]");
-    return;
+  if (!l_tick_skip_) {
+    // Once per tick: the quorum check (the set is only built on these iterations).
+    ++l_tick_;
+    std::bitset<256> seen;  // sids (myid < 256), no allocation per tick
+    seen.set(static_cast<size_t>(myid_));
+    for (auto& [c, h] : lhs_) {
+      if (h->sid != 0 && l_tick_ <= h->tick_deadline) seen.set(static_cast<size_t>(h->sid));
+    }
+    if (static_cast<int>(seen.count()) < quorum_size()) {
+      std::set<int> synced{myid_};
+      for (auto& [c, h] : lhs_) {
+        if (h->sid != 0 && l_tick_ <= h->tick_deadline) synced.insert(h->sid);
+      }
+      std::string s = sids_string(synced);
+      sim::Rec(sim().trace, now(), "zk.leader.quorum_lost", name()).f("synced", s).emit();
+      l_shutdown("Not sufficient followers synced, only synced with sids: [ " + s + " ]");
+      return;
+    }
   }
   l_tick_skip_ = !l_tick_skip_;
   for (auto& [c, h] : lhs_) {
@@ -1315,20 +1354,21 @@ void Peer::l_submit(const WriteRequest& w) {
   }
   t.zxid = ++l_next_zxid_;
   l_prep_tree_.apply(t);
-  Outstanding o;
-  o.txn = t;
+  // One immutable copy shared by every learner's PROPOSAL packet (no per-learner Txn copy).
+  auto shared = std::make_shared<const Txn>(t);
+  Outstanding& o = l_outstanding_[t.zxid];
+  o.txn = std::move(t);
   o.acks = {myid_};
-  l_outstanding_[t.zxid] = o;
   for (auto& [c, h] : lhs_) {
     if (h->forwarding)
-      l_send(*h, [t](Peer* f, ConnId c, uint64_t g) { f->f_on_proposal(c, g, t); });
+      l_send(*h, [shared](Peer* f, ConnId c, uint64_t g) { f->f_on_proposal(c, g, *shared); });
   }
   l_try_commit();
 }
 
 void Peer::l_try_commit() {
   while (!l_outstanding_.empty() && is_quorum(l_outstanding_.begin()->second.acks)) {
-    Txn t = l_outstanding_.begin()->second.txn;
+    Txn t = std::move(l_outstanding_.begin()->second.txn);
     l_outstanding_.erase(l_outstanding_.begin());
     int64_t z = t.zxid;
     for (auto& [c, h] : lhs_) {
@@ -1362,8 +1402,10 @@ void Peer::l_write_load() {
 // ============================================================================================
 
 Time Peer::round_to_next_bucket(Time t) const {
+  // ExpiryQueue.roundToNextInterval on this JVM's elapsed-time clock (origin clock_origin_).
   int64_t T = cfg_.tick.count_ns();
-  return Time::from_ns((t.ns() / T + 1) * T);
+  int64_t local = t.ns() + clock_origin_.count_ns();
+  return Time::from_ns((local / T + 1) * T - clock_origin_.count_ns());
 }
 
 std::optional<Time> Peer::session_expiry(int64_t session) const {
@@ -1511,6 +1553,18 @@ void Peer::apply_committed(const Txn& t) {
       sim().net.send(c, *this, [api, c, ev] { api->on_watch(c, ev); });
     }
   }
+  // FinalRequestProcessor: a closeSession that did not come through this server's connection
+  // (the leader's expiry, or a close requested on another server) closes the session's client
+  // connection here too (ServerCnxnFactory.closeSession), on every server that applies it.
+  if (t.kind == TxnKind::CloseSession) {
+    std::vector<ConnId> victims;
+    for (const auto& [c, cc] : clients_) {
+      if (cc.session == t.session && !(t.origin_sid == myid_ && c == t.origin_conn)) {
+        victims.push_back(c);
+      }
+    }
+    for (ConnId c : victims) c_close(c);
+  }
   // Answer the client if the request came through this server.
   if (t.origin_sid != myid_ || t.origin_conn == 0) return;
   auto ci = clients_.find(t.origin_conn);
@@ -1550,7 +1604,7 @@ void Peer::apply_committed(const Txn& t) {
 std::string Peer::client_addr(ConnId c) {
   auto it = clients_.find(c);
   if (it == clients_.end()) return "/?";
-  return fmt::format("/{}:{}", sim().net.host_name(sim().process(it->second.proc)->host()),
+  return fmt::format("/{}:{}", sim().net.host_address(sim().process(it->second.proc)->host()),
                      30000 + static_cast<int>(c % 30000));
 }
 

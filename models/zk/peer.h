@@ -72,6 +72,11 @@ class Peer : public sim::Process, public ApiHolder, public ServerApi {
   const DataTree& tree() const { return tree_; }
   // Leader only: the session tracker's expiry time of a session (nullopt if not tracked).
   std::optional<sim::Time> session_expiry(int64_t session) const;
+  // This JVM's clock origin: the simulated time at which its elapsed-time clock
+  // (Time.currentElapsedTime) read a multiple of tickTime, in [0, tick). Session expiry buckets
+  // are multiples of tickTime on that clock (ExpiryQueue.roundToNextInterval), so their phase
+  // relative to pings and elections varies across seeds and restarts.
+  sim::Duration clock_origin() const { return clock_origin_; }
   // Learners currently counted as synced by this leader (itself included), sorted.
   std::vector<int> synced_sids() const;
 
@@ -161,7 +166,10 @@ class Peer : public sim::Process, public ApiHolder, public ServerApi {
 
   // ---- helpers ----
   sim::Duration draw(sim::Duration lo, sim::Duration hi);
-  void later(sim::Duration d, std::function<void()> fn);  // same incarnation only
+  // Runs `fn` on this process after `d` (same incarnation only). A template so that the closure
+  // is stored once, without a std::function wrapping another (per-message cost).
+  template <class F>
+  void later(sim::Duration d, F&& fn);
   Peer* peer_by_sid(int sid);
   const PeerSpec& spec(int sid) const;
   int quorum_size() const { return static_cast<int>(ensemble_.size()) / 2 + 1; }
@@ -170,12 +178,16 @@ class Peer : public sim::Process, public ApiHolder, public ServerApi {
   }
   void set_state(State s, Phase p, const char* sync_mode = nullptr);
   void emit_state(const char* sync_mode);
-  std::string main_thread() const;
+  const std::string& main_thread();
+  // The address of a peer's host as its logs show it (the scenario's host "address").
+  const std::string& addr(int sid);
+  bool logging() { return sim().logs.enabled(); }
+  void draw_clock_origin();
   void log(const char* level, const std::string& thread, const std::string& where,
            const std::string& msg, const std::vector<std::string>& extra = {});
   void logm(const char* level, const std::string& where, const std::string& msg,
             const std::vector<std::string>& extra = {}) {
-    log(level, main_thread(), where, msg, extra);
+    if (logging()) log(level, main_thread(), where, msg, extra);
   }
   std::vector<std::string> stack(const std::string& exc, const std::vector<std::string>& frames);
 
@@ -214,7 +226,8 @@ class Peer : public sim::Process, public ApiHolder, public ServerApi {
   void f_packet();  // bookkeeping for every packet from the leader
   void f_arm_read_timer();
   void f_fail(const std::string& cause);
-  void f_send(std::function<void(Peer*, sim::ConnId)> fn);  // to the leader's handler
+  template <class F>
+  void f_send(F&& fn);  // to the leader's handler: fn(Peer* leader, ConnId)
  public:
   // Leader -> follower packets (called on the follower's process).
   void f_on_leaderinfo(sim::ConnId c, uint64_t gen, int64_t epoch);
@@ -252,7 +265,8 @@ class Peer : public sim::Process, public ApiHolder, public ServerApi {
   void l_send_uptodate(LearnerHandler& h);
   void l_tick();
   void l_shutdown(const std::string& reason);
-  void l_send(LearnerHandler& h, std::function<void(Peer*, sim::ConnId, uint64_t)> fn);
+  template <class F>
+  void l_send(LearnerHandler& h, F&& fn);  // fn(Peer* follower, ConnId, follower gen)
   void l_submit(const WriteRequest& w);
   void l_try_commit();
   void l_write_load();
@@ -286,7 +300,10 @@ class Peer : public sim::Process, public ApiHolder, public ServerApi {
   std::vector<PeerSpec> ensemble_;  // sorted by myid
   int myid_;
   sim::Rng rng_;
+  sim::Rng clock_rng_;  // "zk/<myid>/clock": the JVM clock origin, redrawn at every (re)start
+  sim::Duration clock_origin_;
   std::map<int, Peer*> peers_;  // lazily resolved
+  std::string main_thread_;     // cached thread name (built on first use)
 
   // ---- persistent (survives crash) ----
   int64_t accepted_epoch_ = 0;

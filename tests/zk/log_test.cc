@@ -86,5 +86,40 @@ TEST(zkLogs, SeedPipelinesCountSimulatedExceptions) {
   EXPECT_GE(matched, 1);
 }
 
+// Log lines show the scenario's host addresses where ZooKeeper prints an address (the
+// QuorumPeer thread name, learner and leader connections), never the simulator's host names.
+TEST(zkLogs, AddressesNotHostNames) {
+  std::string dir = std::string(ZKSIM_BINARY_DIR) + "/zk_log_test_addr";
+  std::filesystem::remove_all(dir);
+  Cluster c(5, {}, 2);
+  for (int id = 1; id <= 5; ++id)
+    c.sim.net.set_host_address(c.host(id), fmt::format("10.10.10.{}", 140 + id));
+  c.sim.logs.set_dir(dir);
+  c.run_until(s(20));
+  ASSERT_TRUE(c.stable());
+  c.pause(c.leader(), s(12));
+  c.run_for(s(20));
+  c.sim.logs.flush();
+  for (int id = 1; id <= 5; ++id) {
+    std::string n = run(
+        fmt::format("grep -c 'QuorumPeer\\[myid={}\\](plain=10.10.10.{}:2181)(secure=disabled)' "
+                    "{}/node{}/zookeeper.log",
+                    id, 140 + id, dir, id));
+    EXPECT_NE(n, "0") << "myid=" << id;
+    EXPECT_NE(n, "") << "myid=" << id;
+  }
+  EXPECT_NE(run("grep -rhE 'Successfully connected to leader, using address: "
+                "/10\\.10\\.10\\.14[1-5]:2888' " +
+                dir + " | wc -l"),
+            "0");
+  EXPECT_NE(run("grep -rhE 'Follower sid: ([1-5]) : info : 10\\.10\\.10\\.14\\1:2888:3888' " + dir +
+                " | wc -l"),
+            "0");
+  EXPECT_NE(run("grep -rhE 'LearnerHandler-/10\\.10\\.10\\.14[1-5]:[0-9]+' " + dir + " | wc -l"),
+            "0");
+  // No simulator host name anywhere in the log text.
+  EXPECT_EQ(run("grep -rhE 'node[0-9]' " + dir + " | wc -l"), "0");
+}
+
 }  // namespace
 }  // namespace zktest

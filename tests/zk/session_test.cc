@@ -1,6 +1,8 @@
 // Sessions, ephemeral sequential znodes, watches, revalidation and expiry (ZK-SEMANTICS.md §4-5).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/zk/cluster.h"
 
 namespace zktest {
@@ -117,8 +119,9 @@ TEST(zkSession, SilentClientExpiresAndEphemeralsVanishInOneTxn) {
   // Last touch at the leader is the follower's next ping reply, within tickTime/2 of `last`.
   EXPECT_GT(exp[0]->t - last, st);
   EXPECT_LE(exp[0]->t - last, st + tick + tick / 2 + ms(1));
-  // Expiry happens on a tick-aligned bucket boundary (plus the commit round trip).
-  EXPECT_LT((exp[0]->t.since_start() % tick), ms(10));
+  // Expiry happens on a bucket boundary of the leader's own clock (plus the commit round trip).
+  Duration origin = e.c.peer(e.c.leader()).clock_origin();
+  EXPECT_LT(((exp[0]->t.since_start() + origin) % tick), ms(10));
   auto dels = e.c.records("zk.znode.delete", from);
   ASSERT_EQ(dels.size(), 2u);
   for (auto* d : dels) EXPECT_EQ(d->get_int("zxid"), exp[0]->get_int("zxid"));
@@ -238,6 +241,104 @@ TEST(zkSession, NewLeaderRearmsEverySessionAtActivation) {
   ASSERT_TRUE(act && exp);
   EXPECT_GT(*exp - *act, s(30));
   EXPECT_LE(*exp - *act, s(32));
+}
+
+// Regression (model bug): a server that applies a closeSession which did not come through its own
+// connection -- here the leader's expiry applied on a follower -- closes the session's client
+// connection (FinalRequestProcessor -> ServerCnxnFactory.closeSession). Before the fix the silent
+// client's connection to the follower stayed open forever, serving reads of an expired session.
+TEST(zkSession, ExpiryAppliedOnFollowerClosesTheSessionsConnection) {
+  Env e;
+  int f0 = e.follower(0);
+  auto& a = e.client("cA", f0);
+  a.connect(f0, s(4));
+  e.c.run_for(s(1));
+  ASSERT_TRUE(a.connected);
+  a.create("/eph", true, false);
+  e.c.run_for(ms(50));
+  a.set_pinging(false);  // silent, TCP connection left open
+  Time from = e.c.now();
+  e.c.run_for(s(8));
+  auto exp = e.c.records("zk.session.expire", from);
+  ASSERT_EQ(exp.size(), 1u);
+  EXPECT_EQ(e.c.peer(f0).tree().nodes.count("/eph"), 0u);
+  ASSERT_TRUE(a.closed);
+  ASSERT_EQ(a.close_times.size(), 1u);
+  EXPECT_GE(a.close_times[0], exp[0]->t);
+  EXPECT_LT(a.close_times[0] - exp[0]->t, ms(10));  // as the follower applies the commit
+}
+
+// The same when the session is closed through another server: the client that moved its session
+// to f1 closes it there; f0, still holding the old connection of that session, closes it too.
+TEST(zkSession, CloseSessionThroughAnotherServerClosesTheOldConnection) {
+  Env e;
+  int f0 = e.follower(0), f1 = e.follower(1);
+  auto& a = e.client("cA", f0);
+  auto& b = e.client("cB", f1);
+  auto& c = e.client("cC", f0);  // another session on f0: untouched
+  a.connect(f0, s(20));
+  c.connect(f0, s(20));
+  e.c.run_for(s(1));
+  ASSERT_TRUE(a.connected && c.connected);
+  b.connect(f1, s(20), a.session);  // same session, revalidated on f1
+  e.c.run_for(ms(50));
+  ASSERT_TRUE(b.connected);
+  ASSERT_TRUE(a.connected);
+  zk::Request cs;
+  cs.op = zk::Op::CloseSession;
+  b.request(cs);
+  e.c.run_for(ms(50));
+  EXPECT_EQ(e.c.records("zk.session.close").size(), 1u);
+  EXPECT_TRUE(b.closed);
+  EXPECT_TRUE(a.closed);
+  EXPECT_FALSE(c.closed);
+  EXPECT_TRUE(c.connected);
+}
+
+// Session buckets are multiples of tickTime on each JVM's own elapsed-time clock, whose origin
+// is random per seed (and per restart): the phase between bucket boundaries and simulated time
+// (hence pings and elections) differs across seeds.
+TEST(zkSession, ExpiryBucketsFollowARandomPerSeedClockOrigin) {
+  {  // Off (the default): buckets aligned to simulated time 0.
+    Cluster c(5, {}, 3);
+    EXPECT_EQ(c.peer(1).clock_origin(), Duration::zero());
+  }
+  std::set<int64_t> origins, phases;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    zk::Config cfg;
+    cfg.random_clock_origin = true;
+    Cluster c(5, cfg, seed);
+    c.run_until(s(10));
+    Peer* l = c.leader_in_broadcast();
+    ASSERT_NE(l, nullptr);
+    Duration tick = c.cfg.tick;
+    for (int id = 1; id <= 5; ++id) {
+      Duration o = c.peer(id).clock_origin();
+      EXPECT_GE(o, Duration::zero());
+      EXPECT_LT(o, tick);
+      origins.insert(o.count_ns());
+    }
+    TestClient a(c.sim, "cA", fmt::format("node{}", l->myid()));
+    Time t_conn = c.now();
+    a.connect(l->myid(), s(6));
+    c.run_for(s(1));
+    ASSERT_TRUE(a.connected);
+    auto exp = l->session_expiry(a.session);
+    ASSERT_TRUE(exp);
+    // On the leader's clock the bucket is a multiple of tickTime, in (ST, ST + T] of the touch.
+    EXPECT_EQ((exp->since_start() + l->clock_origin()) % tick, Duration::zero());
+    EXPECT_GT(*exp - t_conn, s(6));  // touched at session creation, just after t_conn
+    EXPECT_LE(*exp - t_conn, s(6) + tick + ms(5));
+    phases.insert((exp->since_start() % tick).count_ns());
+    // A restarted JVM has a new clock origin.
+    int f = l->myid() == 1 ? 2 : 1;
+    Duration before = c.peer(f).clock_origin();
+    c.crash(f, ms(100));
+    c.run_for(s(1));
+    EXPECT_NE(c.peer(f).clock_origin(), before);
+  }
+  EXPECT_EQ(origins.size(), 40u);
+  EXPECT_GE(phases.size(), 7u);
 }
 
 }  // namespace

@@ -1,0 +1,297 @@
+// zksim replay: round trip over every bundled scenario, bad inputs, real ZooKeeper 3.8 logs.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "models/scenario/scenario.h"
+#include "models/world/world.h"
+#include "tools/replay/replay.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using zksim::replay::Options;
+using zksim::replay::ReplayError;
+
+namespace {
+
+fs::path tmp(const std::string& name) {
+  fs::path p = fs::path(ZKSIM_BINARY_DIR) / "tests" / "replay-tmp" / name;
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::vector<std::string> bundled() {
+  std::vector<std::string> out;
+  for (const char* d : {"scenarios", "scenarios/zk"}) {
+    for (const auto& e : fs::directory_iterator(fs::path(ZKSIM_SOURCE_DIR) / d))
+      if (e.path().extension() == ".json") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Scenarios whose faults the logs pin down well enough for an exact re-simulation (docs/replay.md
+// "What is inferable"). Partitions are not inferred; incident-2025-07-20 chains many faults.
+bool inferable(const std::string& path) {
+  std::string n = fs::path(path).stem().string();
+  return n.rfind("partition", 0) != 0 && n != "incident-2025-07-20";
+}
+
+struct RoundTrip {
+  world::RunResult original;
+  json report;
+};
+
+RoundTrip round_trip(const std::string& scenario_path, const std::string& faults) {
+  scenario::Scenario sc = scenario::load(scenario_path);
+  fs::path logs = tmp(fs::path(scenario_path).stem().string() + "-" + faults);
+  world::RunOptions ro;
+  ro.logs_dir = logs.string();
+  RoundTrip rt;
+  rt.original = world::run(sc, ro);
+  Options o;
+  o.input = logs.string();
+  o.config = scenario_path;
+  o.faults = faults;
+  rt.report = zksim::replay::replay(o, nullptr);
+  return rt;
+}
+
+}  // namespace
+
+TEST(ReplayRoundTrip, InferredFaultsReproduceKeyEventsWithin1ms) {
+  int checked = 0;
+  for (const std::string& s : bundled()) {
+    if (!inferable(s)) continue;
+    SCOPED_TRACE(s);
+    RoundTrip rt = round_trip(s, "logs");
+    const json& b = rt.report["baseline"];
+    EXPECT_GT(b["matched"].get<int>(), 10);
+    EXPECT_EQ(b["missing"].get<int>(), 0);
+    EXPECT_EQ(b["extra"].get<int>(), 0);
+    EXPECT_LE(b["max_abs_delta_ms"].get<double>(), 1.0);
+    // Metrics computed from the logs are equal; the simulator's own counts are equal too.
+    EXPECT_EQ(rt.report["metrics"]["recorded_logs"], rt.report["metrics"]["baseline_logs"]);
+    json orig = world::to_json(rt.original)["metrics"];
+    const json& sim = rt.report["metrics"]["baseline_run"];
+    EXPECT_EQ(orig["meta"]["dual_leader"]["count"], sim["meta"]["dual_leader"]["count"]);
+    EXPECT_EQ(orig["meta"]["dual_leader"]["total_ms"], sim["meta"]["dual_leader"]["total_ms"]);
+    EXPECT_EQ(orig["meta"]["leader_changes"], sim["meta"]["leader_changes"]);
+    EXPECT_EQ(orig["meta"]["stops"], sim["meta"]["stops"]);
+    EXPECT_EQ(orig["zk"]["elections"], sim["zk"]["elections"]);
+    EXPECT_EQ(orig["zk"]["follower_exceptions"], sim["zk"]["follower_exceptions"]);
+    EXPECT_EQ(orig["zk"]["session_expirations"], sim["zk"]["session_expirations"]);
+    ++checked;
+  }
+  EXPECT_GE(checked, 9);
+}
+
+TEST(ReplayRoundTrip, RunRecordReproducesTheRunExactly) {
+  for (const std::string& s : bundled()) {
+    SCOPED_TRACE(s);
+    RoundTrip rt = round_trip(s, "record");
+    EXPECT_EQ(rt.report["baseline_trace_hash"], rt.original.trace_hash);
+    EXPECT_EQ(rt.report["baseline"]["missing"].get<int>(), 0);
+    EXPECT_EQ(rt.report["baseline"]["extra"].get<int>(), 0);
+    EXPECT_EQ(rt.report["baseline"]["max_abs_delta_ms"].get<double>(), 0.0);
+    EXPECT_EQ(world::to_json(rt.original)["metrics"], rt.report["metrics"]["baseline_run"]);
+    EXPECT_EQ(rt.report["metrics"]["recorded_run"], rt.report["metrics"]["baseline_run"]);
+  }
+}
+
+TEST(ReplayRoundTrip, InferredLeaderPauseHasEvidenceAndRightTarget) {
+  RoundTrip rt =
+      round_trip(std::string(ZKSIM_SOURCE_DIR) + "/scenarios/zk/leader-pause-12s.json", "logs");
+  const json& f = rt.report["scenario"]["faults"];
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]["kind"], "pause");
+  EXPECT_EQ(f[0]["target"], "zk:5");
+  // Start: 10 s (syncLimit 5 x tick 2 s) before the followers' read timeouts at 29.979 s, i.e.
+  // just after the last ping the leader sent before its pause at 20 s.
+  EXPECT_EQ(f[0]["at"], "19980ms");
+  EXPECT_EQ(f[0]["for"], "12020ms");  // resume at 32 s: the leader's first line again
+  EXPECT_GE(f[0]["evidence"].size(), 4u);
+  EXPECT_NE(f[0]["evidence"][0]["line"].get<std::string>().find("zookeeper.log:"),
+            std::string::npos);
+}
+
+TEST(ReplayCounterfactual, LocalTimerChangesTheSeedIncident) {
+  // Seed 1: dual meta leader with the 3600 ms local timer; a 1 s timer stops the old leader first.
+  std::string s = std::string(ZKSIM_SOURCE_DIR) + "/scenarios/ifdown-2022-08-04.json";
+  scenario::Scenario sc = scenario::load(s);
+  fs::path logs = tmp("cf-ifdown");
+  world::RunOptions ro;
+  ro.logs_dir = logs.string();
+  world::RunResult orig = world::run(sc, ro);
+  Options o;
+  o.input = logs.string();
+  o.config = s;
+  o.sets = {"meta.localTimer=1s"};
+  json r = zksim::replay::replay(o, nullptr);
+  const json& m = r["metrics"];
+  EXPECT_EQ(m["recorded_logs"]["meta"]["dual_leader"]["count"],
+            m["baseline_logs"]["meta"]["dual_leader"]["count"]);
+  EXPECT_EQ(orig.metrics.meta_dual.count,
+            m["baseline_run"]["meta"]["dual_leader"]["count"].get<uint64_t>());
+  EXPECT_GE(m["baseline_run"]["meta"]["dual_leader"]["count"].get<int>(), 1);
+  EXPECT_EQ(m["counterfactual_run"]["meta"]["dual_leader"]["count"].get<int>(), 0);
+}
+
+// ---- bad inputs
+// ----------------------------------------------------------------------------------
+
+std::string error_of(const Options& o) {
+  try {
+    zksim::replay::replay(o, nullptr);
+  } catch (const ReplayError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ReplayBadInput, EmptyFolder) {
+  Options o;
+  o.input = tmp("empty").string();
+  EXPECT_NE(error_of(o).find("no log files found (empty folder)"), std::string::npos)
+      << error_of(o);
+}
+
+TEST(ReplayBadInput, BinaryFile) {
+  fs::path d = tmp("binary");
+  fs::create_directories(d / "node1");
+  std::ofstream(d / "node1" / "zookeeper.log", std::ios::binary) << std::string(
+      "\x7f"
+      "ELF\0\0\x01\x02\0\xff",
+      10);
+  Options o;
+  o.input = d.string();
+  std::string e = error_of(o);
+  EXPECT_NE(e.find("zookeeper.log"), std::string::npos) << e;
+  EXPECT_TRUE(e.find("binary") != std::string::npos ||
+              e.find("no recognizable log file") != std::string::npos)
+      << e;
+}
+
+TEST(ReplayBadInput, TruncatedLine) {
+  fs::path d = tmp("truncated");
+  scenario::Scenario sc =
+      scenario::load(std::string(ZKSIM_SOURCE_DIR) + "/scenarios/zk/leader-crash.json");
+  world::RunOptions ro;
+  ro.logs_dir = d.string();
+  world::run(sc, ro);
+  std::ofstream(d / "node1" / "zookeeper.log", std::ios::app)
+      << "2025-07-20T00:00:5";  // cut mid-timestamp
+  Options o;
+  o.input = d.string();
+  o.config = std::string(ZKSIM_SOURCE_DIR) + "/scenarios/zk/leader-crash.json";
+  std::string e = error_of(o);
+  EXPECT_NE(e.find("node1/zookeeper.log"), std::string::npos) << e;
+  EXPECT_NE(e.find("line "), std::string::npos) << e;
+  EXPECT_NE(e.find("--lenient"), std::string::npos) << e;
+  o.lenient = true;  // accepted when asked: the damaged line is skipped
+  EXPECT_EQ(zksim::replay::replay(o, nullptr)["baseline"]["missing"].get<int>(), 0);
+}
+
+TEST(ReplayBadInput, UnknownTimeZone) {
+  fs::path d = tmp("tz");
+  scenario::Scenario sc =
+      scenario::load(std::string(ZKSIM_SOURCE_DIR) + "/scenarios/zk/leader-crash.json");
+  world::RunOptions ro;
+  ro.logs_dir = d.string();
+  world::run(sc, ro);
+  Options o;
+  o.input = d.string();
+  o.tz = "Asia/Shanghai";
+  std::string e = error_of(o);
+  EXPECT_NE(e.find("unknown time zone 'Asia/Shanghai'"), std::string::npos) << e;
+}
+
+TEST(ReplayBadInput, MissingInputAndBadTimelineJson) {
+  Options o;
+  o.input = "/nonexistent/zksim-logs";
+  EXPECT_NE(error_of(o).find("no such file or folder"), std::string::npos);
+  fs::path d = tmp("json");
+  std::ofstream(d / "timeline.json") << "{\"schema\": \"zksim.timeline/1\", \"events\": [";
+  o.input = (d / "timeline.json").string();
+  EXPECT_NE(error_of(o).find("not a timeline JSON"), std::string::npos) << error_of(o);
+}
+
+// ---- real ZooKeeper 3.8 logs
+// ---------------------------------------------------------------------
+
+struct Real {
+  const char* run;
+  const char* kind;  // expected inferred fault
+  const char* target;
+};
+
+class ReplayReal : public ::testing::TestWithParam<Real> {};
+
+TEST_P(ReplayReal, InfersTheFaultAndLandsWithinZkMeasuredTolerance) {
+  fs::path dir =
+      fs::path(ZKSIM_SHARED_DIR) / "data/zk-server-logs/real-3.8-loopback" / GetParam().run;
+  if (!fs::exists(dir)) GTEST_SKIP() << "shared data absent: " << dir;
+  Options o;
+  o.input = dir.string();  // config from the logs: "tickTime/initLimit/syncLimit set to" lines
+  json r = zksim::replay::replay(o, nullptr);
+  const json& f = r["scenario"]["faults"];
+  ASSERT_GE(f.size(), 1u) << r["scenario"].dump(1);
+  EXPECT_EQ(f[0]["kind"], GetParam().kind);
+  EXPECT_EQ(f[0]["target"], GetParam().target);
+  EXPECT_EQ(r["scenario"]["zk"]["peers"].size(), 5u);
+  EXPECT_EQ(r["scenario"]["zk"]["tickTime"], "2000ms");
+  EXPECT_EQ(r["scenario"]["zk"]["syncLimit"], 5);
+  // ZK-MEASURED milestones after the fault (whoever wins): first follower exception, first
+  // LOOKING, first LEADING, first `leading - broadcast`, last `following - broadcast`. Each within
+  // +-200 ms, or 10 % of its time since the fault when that is wider.
+  auto keys_after = [&](const json& events, const char* side, const std::string& what,
+                        int64_t after) {
+    std::vector<int64_t> ts;
+    for (const auto& e : events) {
+      if (!e.contains(side)) continue;
+      std::string key = e["key"];
+      if (key.size() < what.size() || key.compare(key.size() - what.size(), what.size(), what) != 0)
+        continue;
+      std::string t = e[side];  // 2026-11-23T00:27:55.743000Z
+      int64_t ns =
+          ((std::stoll(t.substr(11, 2)) * 60 + std::stoll(t.substr(14, 2))) * 60) * 1000000000LL +
+          static_cast<int64_t>(std::stod(t.substr(17, 9)) * 1e9 + 0.5);
+      if (ns >= after) ts.push_back(ns);
+    }
+    std::sort(ts.begin(), ts.end());
+    return ts;
+  };
+  const json& ev = r["baseline"]["events"];
+  auto first_exc = keys_after(ev, "recorded", "follower_exception", 0);
+  ASSERT_FALSE(first_exc.empty());
+  int64_t fault = keys_after(ev, "recorded", "follower_exception", 0).front() - 10'000'000'000LL;
+  if (std::string(GetParam().kind) == "crash") fault = first_exc.front();
+  int checked = 0;
+  for (const char* what : {"follower_exception", "state looking", "state leading",
+                           "broadcast leading", "broadcast following"}) {
+    auto rt = keys_after(ev, "recorded", what, first_exc.front() - 1);
+    auto st = keys_after(ev, "simulated", what, first_exc.front() - 2'000'000'000LL);
+    if (rt.empty()) continue;
+    ASSERT_FALSE(st.empty()) << what;
+    bool last = std::string(what) == "broadcast following";
+    int64_t rv = last ? rt.back() : rt.front(), sv = last ? st.back() : st.front();
+    double tol = std::max(200.0, 0.1 * static_cast<double>(rv - fault) / 1e6);
+    EXPECT_LE(std::abs(static_cast<double>(sv - rv) / 1e6), tol)
+        << what << " recorded vs simulated";
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Runs, ReplayReal,
+                         ::testing::Values(Real{"E1-run2", "pause", "zk:5"},
+                                           Real{"E3-run1", "crash", "zk:5"},
+                                           Real{"E4-run1", "pause", "zk:1"}),
+                         [](const auto& info) {
+                           std::string n = info.param.run;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });

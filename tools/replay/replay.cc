@@ -1,0 +1,1342 @@
+#include "tools/replay/replay.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "models/scenario/scenario.h"
+#include "models/world/world.h"
+#include "sim/check.h"
+#include "sim/config.h"
+#include "tools/ingest/ingest.h"
+#include "tools/ingest/parse.h"
+#include "tools/ingest/summary.h"
+
+namespace zksim::replay {
+
+namespace fs = std::filesystem;
+using ingest::Event;
+using ingest::EventType;
+using ingest::FileKind;
+using ingest::Timeline;
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kS = 1'000'000'000;
+
+std::string dur(int64_t ns) {
+  return sim::format_duration(sim::Duration::ns(ns));
+}
+int64_t labs64(int64_t v) {
+  return v < 0 ? -v : v;
+}
+double to_ms(int64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
+
+bool contains(std::string_view s, std::string_view needle) {
+  return s.find(needle) != std::string_view::npos;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw ReplayError(fmt::format("{}: cannot read", p.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+  if (!out) throw ReplayError(fmt::format("{}: cannot write", p.string()));
+}
+
+std::string zk_node(const Event& e) {
+  return e.myid >= 0 ? fmt::format("zk:{}", e.myid) : fmt::format("zk@{}", e.host);
+}
+
+std::string where(const Timeline& tl, const Event& e) {
+  std::string f = e.file < tl.files.size() ? tl.files[e.file].path : "?";
+  return fmt::format("{}:{}", f, e.line);
+}
+
+json evidence(const Timeline& tl, const Event& e, std::string what) {
+  return json{
+      {"line", where(tl, e)}, {"time", ingest::format_utc(e.time_ns)}, {"what", std::move(what)}};
+}
+
+// ---- timeline JSON input ------------------------------------------------------------------------
+
+Timeline timeline_from_json(const std::string& path) {
+  std::string text = read_file(path);
+  if (text.empty()) throw ReplayError(fmt::format("{}: empty file", path));
+  if (text.find('\0') != std::string::npos)
+    throw ReplayError(fmt::format("{}: binary content, not a log folder or timeline JSON", path));
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw ReplayError(fmt::format("{}: not a timeline JSON (byte {}): {}", path, e.byte, e.what()));
+  }
+  if (!j.is_object() || j.value("schema", "") != "zksim.timeline/1")
+    throw ReplayError(
+        fmt::format("{}: expected a timeline JSON with \"schema\": \"zksim.timeline/1\" (from "
+                    "`zksim ingest --out`)",
+                    path));
+  Timeline tl;
+  tl.root = j.value("root", "");
+  tl.tz = j.value("tz", "UTC");
+  for (const auto& f : j.value("files", json::array())) {
+    ingest::FileReport r;
+    r.path = f.value("path", "");
+    r.host = f.value("host", "");
+    tl.files.push_back(r);
+  }
+  const json& evs = j.value("events", json::array());
+  for (size_t i = 0; i < evs.size(); ++i) {
+    const json& je = evs[i];
+    Event e;
+    auto t = ingest::event_type_from_name(je.value("type", ""));
+    if (!t)
+      throw ReplayError(
+          fmt::format("{}: events[{}]: unknown type \"{}\"", path, i, je.value("type", "")));
+    e.type = *t;
+    e.time_ns = je.value("t_ns", int64_t{0});
+    e.host = je.value("host", "");
+    e.myid = je.value("myid", -1);
+    std::string proc = je.value("process", "");
+    e.process = proc == "zookeeper"  ? ingest::Process::kZookeeper
+                : proc == "meta"     ? ingest::Process::kMeta
+                : proc == "detector" ? ingest::Process::kDetector
+                : proc == "gc"       ? ingest::Process::kGc
+                                     : ingest::Process::kUnknown;
+    e.file = je.value("file", 0u);
+    e.line = je.value("line", uint64_t{0});
+    const ingest::EventFields& fl = ingest::event_fields(e.type);
+    auto str = [&](const char* name, std::string& dst) {
+      if (name && je.contains(name) && je[name].is_string()) dst = je[name].get<std::string>();
+    };
+    auto num = [&](const char* name, int64_t& dst) {
+      if (!name || !je.contains(name)) return;
+      if (je[name].is_number()) dst = je[name].get<int64_t>();
+      if (je[name].is_boolean()) dst = je[name].get<bool>() ? 1 : 0;
+    };
+    str(fl.state, e.state);
+    str(fl.prev, e.prev);
+    str(fl.phase, e.phase);
+    str(fl.server, e.server);
+    str(fl.detail, e.detail);
+    num(fl.num, e.num);
+    num(fl.num2, e.num2);
+    tl.events.push_back(std::move(e));
+  }
+  ingest::sort_events(tl.events);
+  return tl;
+}
+
+// ---- configuration ------------------------------------------------------------------------------
+
+struct ZooCfg {
+  std::map<std::string, std::string> kv;
+  std::map<int, std::string> servers;  // id -> host (address part)
+};
+
+ZooCfg parse_zoo_cfg(const fs::path& p) {
+  ZooCfg c;
+  std::istringstream in(read_file(p));
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto h = line.find('#');
+    if (h != std::string::npos) line.resize(h);
+    while (!line.empty() && isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    size_t b = line.find_first_not_of(" \t");
+    if (b == std::string::npos) continue;
+    line = line.substr(b);
+    auto eq = line.find('=');
+    if (eq == std::string::npos)
+      throw ReplayError(fmt::format("{}:{}: expected key=value, got \"{}\"", p.string(), n, line));
+    std::string k = line.substr(0, eq), v = line.substr(eq + 1);
+    if (k.rfind("server.", 0) == 0) {
+      int id = std::atoi(k.c_str() + 7);
+      if (id <= 0)
+        throw ReplayError(fmt::format("{}:{}: bad server id in \"{}\"", p.string(), n, k));
+      c.servers[id] = v.substr(0, v.find(':'));
+    } else {
+      c.kv[k] = v;
+    }
+  }
+  return c;
+}
+
+int cfg_int(const ZooCfg& c, const std::string& k, const fs::path& p) {
+  const std::string& v = c.kv.at(k);
+  char* end = nullptr;
+  long x = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || x <= 0)
+    throw ReplayError(fmt::format("{}: {}={}: expected a positive integer", p.string(), k, v));
+  return static_cast<int>(x);
+}
+
+// "tickTime set to 2000", "initLimit set to 10", "syncLimit set to 5" in ZooKeeper logs.
+std::map<std::string, int> limits_from_logs(const Timeline& tl) {
+  std::map<std::string, int> out;
+  for (const auto& f : tl.files) {
+    if (f.kind != FileKind::kZookeeper) continue;
+    fs::path p = fs::path(tl.root) / f.path;
+    gzFile gz = gzopen(p.string().c_str(), "rb");  // plain files read through as well
+    if (!gz) continue;
+    char buf[4096];
+    int n = 0;
+    while (n++ < 2000 && gzgets(gz, buf, sizeof buf)) {
+      std::string_view line(buf);
+      for (const char* k : {"tickTime", "initLimit", "syncLimit"}) {
+        auto pos = line.find(fmt::format("] - {} set to ", k));
+        if (pos == std::string::npos || out.count(k)) continue;
+        out[k] = std::atoi(buf + pos + std::string_view(k).size() + 12);
+      }
+    }
+    gzclose(gz);
+    if (out.size() == 3) break;
+  }
+  return out;
+}
+
+std::optional<fs::path> find_zoo_cfg(const std::string& root) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return std::nullopt;
+  std::vector<fs::path> found;
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) && it->path().filename() == "zoo.cfg") found.push_back(it->path());
+  }
+  if (found.empty()) return std::nullopt;
+  std::sort(found.begin(), found.end());
+  return found.front();
+}
+
+struct Setup {
+  json doc;         // scenario document, faults excluded
+  std::string dir;  // for relative paths inside the scenario
+  std::string config_source;
+  int64_t epoch_ns = 0;
+  bool epoch_from_logs = false;  // guessed from the first startup line (no scenario given)
+  std::string tz = "UTC";
+  json original_faults = json::array();  // the scenario's own faults (for the report only)
+};
+
+int64_t doc_duration_ns(const json& doc, const char* path, const char* key, int64_t dflt) {
+  if (!doc.contains(path) || !doc[path].contains(key)) return dflt;
+  return sim::json_duration(doc[path][key], fmt::format("{}.{}", path, key)).count_ns();
+}
+
+// ---- simulation ---------------------------------------------------------------------------------
+
+struct SimOut {
+  world::RunResult result;
+  Timeline tl;
+  std::vector<KeyEvent> keys;
+};
+
+SimOut simulate(const json& doc, const std::string& dir, uint64_t seed, const fs::path& logs,
+                const std::string& tz) {
+  scenario::Scenario sc;
+  try {
+    sc = scenario::from_json(doc, "<replay scenario>", dir);
+  } catch (const sim::ConfigError& e) {
+    throw ReplayError(fmt::format("replay scenario: {}", e.what()));
+  }
+  std::error_code ec;
+  fs::remove_all(logs, ec);
+  world::RunOptions o;
+  o.seed = seed;
+  o.logs_dir = logs.string();
+  SimOut out;
+  try {
+    out.result = world::run(sc, o);
+  } catch (const sim::ConfigError& e) {
+    throw ReplayError(fmt::format("replay scenario: {}", e.what()));
+  }
+  ingest::IngestOptions io;
+  io.tz = tz;
+  // zksim's glog files carry no year: take it from the scenario's epoch (local date).
+  int y = 0;
+  unsigned mo = 0, d = 0;
+  int64_t local_s = sc.wall_epoch_ns / kS + sc.tz_offset_s;
+  ingest::civil_from_days(local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400, y, mo, d);
+  io.year = y;
+  try {
+    out.tl = ingest::ingest_dir(logs, io);
+  } catch (const ingest::IngestError& e) {
+    throw ReplayError(fmt::format("simulated logs: {}", e.what()));
+  }
+  out.keys = key_events(out.tl);
+  return out;
+}
+
+const KeyEvent* nearest(const std::vector<KeyEvent>& keys, const KeyEvent& want, int64_t window) {
+  const KeyEvent* best = nullptr;
+  for (const auto& k : keys) {
+    if (k.node != want.node || k.type != want.type || k.state != want.state) continue;
+    int64_t d = labs64(k.t_ns - want.t_ns);
+    if (d <= window && (!best || d < labs64(best->t_ns - want.t_ns))) best = &k;
+  }
+  return best;
+}
+
+}  // namespace
+
+json InferredFault::render() const {
+  json f = fault;
+  json out = json::object();
+  out["at"] = dur(at_ns);
+  for (auto it = f.begin(); it != f.end(); ++it) {
+    if (it.key() != "evidence" && it.key() != "comment") out[it.key()] = it.value();
+  }
+  if (end_ns) out[end_key] = dur(std::max<int64_t>(*end_ns - at_ns, kMs));
+  if (f.contains("comment")) out["comment"] = f["comment"];
+  if (f.contains("evidence")) out["evidence"] = f["evidence"];
+  return out;
+}
+
+// ---- input --------------------------------------------------------------------------------------
+
+Timeline load_timeline(const std::string& input, const std::string& tz, std::optional<int> year,
+                       bool lenient) {
+  std::error_code ec;
+  fs::path p(input);
+  if (!fs::exists(p, ec)) throw ReplayError(fmt::format("{}: no such file or folder", input));
+  try {
+    (void)ingest::parse_tz_offset(tz);
+  } catch (const ingest::IngestError& e) {
+    throw ReplayError(e.what());
+  }
+  if (!fs::is_directory(p, ec)) return timeline_from_json(input);
+  ingest::IngestOptions io;
+  io.tz = tz;
+  io.year = year;
+  Timeline tl;
+  try {
+    tl = ingest::ingest_dir(p, io);
+  } catch (const ingest::IngestError& e) {
+    throw ReplayError(e.what());
+  }
+  if (!lenient) {
+    for (const auto& f : tl.files) {
+      if (f.kind == FileKind::kBinary)
+        throw ReplayError(
+            fmt::format("{}: binary content, not a log file (move it out of the folder, or pass "
+                        "--lenient to skip it)",
+                        (p / f.path).string()));
+      bool log = f.kind == FileKind::kZookeeper || f.kind == FileKind::kMeta ||
+                 f.kind == FileKind::kDetector;
+      if (!log) continue;
+      for (const auto& n : f.notes) {
+        if (contains(n, "unknown line") || contains(n, "truncated") || contains(n, "corrupt")) {
+          throw ReplayError(
+              fmt::format("{}: {} ({} damaged line(s) in this file: a truncated or garbled record; "
+                          "pass --lenient to skip them)",
+                          (p / f.path).string(), n, f.unknown));
+        }
+      }
+    }
+  }
+  return tl;
+}
+
+// ---- key events ---------------------------------------------------------------------------------
+
+std::vector<KeyEvent> key_events(const Timeline& tl) {
+  std::set<std::string> has_state;
+  for (const auto& e : tl.events)
+    if (e.type == EventType::kPeerState) has_state.insert(zk_node(e));
+  std::vector<KeyEvent> out;
+  for (const auto& e : tl.events) {
+    KeyEvent k;
+    k.t_ns = e.time_ns;
+    k.where = where(tl, e);
+    std::string meta = "meta:" + e.host;
+    switch (e.type) {
+      case EventType::kPeerState:
+        k.node = zk_node(e);
+        if (e.phase.empty()) {
+          k.type = "state";
+        } else if (e.phase == "broadcast") {
+          k.type = "broadcast";
+        } else {
+          continue;
+        }
+        k.state = e.state;
+        break;
+      case EventType::kPeerRole:
+        k.node = zk_node(e);
+        if (has_state.count(k.node)) continue;
+        k.type = "state";
+        k.state = e.state;
+        std::transform(k.state.begin(), k.state.end(), k.state.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        break;
+      case EventType::kFollowerException:
+        k.node = zk_node(e);
+        k.type = "follower_exception";
+        break;
+      case EventType::kLeaderQuorumLoss:
+        k.node = zk_node(e);
+        k.type = "leader_quorum_loss";
+        break;
+      case EventType::kLearnerHandlerError:
+        k.node = zk_node(e);
+        k.type = "learner_handler_error";
+        break;
+      case EventType::kSessionExpiry:
+        k.node = zk_node(e);
+        k.type = "session_expiry";
+        break;
+      case EventType::kPeerStart:
+        k.node = zk_node(e);
+        k.type = "peer_start";
+        break;
+      case EventType::kMetaRoleChange:
+        k.node = meta;
+        k.type = "meta_role";
+        k.state = e.state;
+        break;
+      case EventType::kClientStateChange:
+        k.node = meta;
+        k.type = "client_state";
+        k.state = e.state;
+        break;
+      case EventType::kClientSessionExpired:
+        k.node = meta;
+        k.type = "client_session_expired";
+        break;
+      case EventType::kMetaSessionTimeout:
+        k.node = meta;
+        k.type = "meta_session_timeout";
+        break;
+      case EventType::kMetaQuorumStopping:
+        k.node = meta;
+        k.type = "meta_quorum_stopping";
+        break;
+      case EventType::kMetaStart:
+        k.node = meta;
+        k.type = "meta_start";
+        break;
+      default:
+        continue;
+    }
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+std::vector<Match> align(const std::vector<KeyEvent>& rec, const std::vector<KeyEvent>& sim,
+                         int64_t tol) {
+  std::map<std::string, std::pair<std::vector<const KeyEvent*>, std::vector<const KeyEvent*>>> by;
+  for (const auto& k : rec) by[k.key()].first.push_back(&k);
+  for (const auto& k : sim) by[k.key()].second.push_back(&k);
+  std::vector<Match> out;
+  for (auto& [key, rs] : by) {
+    auto& [r, s] = rs;
+    size_t i = 0, j = 0;
+    while (i < r.size() || j < s.size()) {
+      Match m;
+      m.key = key;
+      if (i < r.size() && j < s.size() && labs64(s[j]->t_ns - r[i]->t_ns) <= tol) {
+        m.recorded_ns = r[i]->t_ns;
+        m.simulated_ns = s[j]->t_ns;
+        m.where = r[i]->where;
+        ++i, ++j;
+      } else if (i < r.size() && (j >= s.size() || r[i]->t_ns < s[j]->t_ns)) {
+        m.recorded_ns = r[i]->t_ns;
+        m.where = r[i]->where;
+        ++i;
+      } else {
+        m.simulated_ns = s[j]->t_ns;
+        m.where = s[j]->where;
+        ++j;
+      }
+      out.push_back(std::move(m));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
+    int64_t ta = a.recorded_ns.value_or(*a.simulated_ns),
+            tb = b.recorded_ns.value_or(*b.simulated_ns);
+    return ta != tb ? ta < tb : a.key < b.key;
+  });
+  return out;
+}
+
+json log_metrics(const Timeline& tl) {
+  ingest::Summary s = ingest::summarize(tl, 0);
+  auto windows = [](const std::vector<ingest::LeaderWindow>& ws, auto pred) {
+    json j{{"count", 0}, {"total_ms", 0.0}, {"max_ms", 0.0}, {"windows", json::array()}};
+    int64_t total = 0, mx = 0;
+    int count = 0;
+    for (const auto& w : ws) {
+      if (!pred(w.leaders)) continue;
+      ++count;
+      total += w.end_ns - w.start_ns;
+      mx = std::max(mx, w.end_ns - w.start_ns);
+      j["windows"].push_back(json{{"start", ingest::format_utc(w.start_ns)},
+                                  {"length_ms", to_ms(w.end_ns - w.start_ns)},
+                                  {"who", w.who}});
+    }
+    j["count"] = count;
+    j["total_ms"] = to_ms(total);
+    j["max_ms"] = to_ms(mx);
+    return j;
+  };
+  int fex = 0, exp = 0;
+  for (const auto& e : tl.events) {
+    if (e.type == EventType::kFollowerException) ++fex;
+    if (e.type == EventType::kSessionExpiry) ++exp;
+  }
+  json meta{{"dual_leader", windows(s.meta_windows, [](int n) { return n >= 2; })},
+            {"unavailable", windows(s.meta_windows, [](int n) { return n == 0; })},
+            {"leader_changes", s.meta_leaders.size()}};
+  json zk{{"elections", s.zk_leaders.size()},
+          {"unavailable", windows(s.no_zk_leader, [](int) { return true; })},
+          {"multi_leader", windows(s.zk_multi_leader, [](int) { return true; })},
+          {"follower_exceptions", fex},
+          {"session_expirations", exp}};
+  return json{{"meta", meta}, {"zk", zk}};
+}
+
+// ---- fault inference ----------------------------------------------------------------------------
+
+std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int64_t epoch) {
+  std::vector<InferredFault> out;
+  const int64_t tick = doc_duration_ns(doc, "zk", "tickTime", 2 * kS);
+  const int sync = doc.contains("zk") ? doc["zk"].value("syncLimit", 5) : 5;
+  const int64_t session = doc_duration_ns(doc, "meta", "sessionTimeout", 6 * kS);
+  const int64_t sync_to = tick * sync;
+  const std::vector<KeyEvent> keys = key_events(tl);
+
+  // Host of each ZooKeeper node and its address (for the C client's "Socket [addr:2181]").
+  std::map<std::string, std::string> host_of_node;  // "zk:3" -> host
+  for (const auto& e : tl.events)
+    if (e.process == ingest::Process::kZookeeper && e.myid >= 0)
+      host_of_node.emplace(zk_node(e), e.host);
+  std::map<std::string, std::string> addr_to_host;
+  for (const auto& h : doc.value("hosts", json::array())) {
+    std::string name = h.value("name", "");
+    addr_to_host[h.value("address", name)] = name;
+    addr_to_host[name] = name;
+  }
+  auto events_of = [&](const std::string& node, int64_t from, int64_t to) {
+    std::vector<const KeyEvent*> v;
+    for (const auto& k : keys)
+      if (k.node == node && k.t_ns > from && k.t_ns <= to) v.push_back(&k);
+    return v;
+  };
+  auto leader_at = [&](int64_t t, const std::set<std::string>& exclude) -> std::string {
+    std::map<std::string, std::pair<std::string, int64_t>> last;  // node -> (state, since)
+    for (const auto& k : keys) {
+      if (k.t_ns >= t) break;
+      if (k.type == "state") last[k.node] = {k.state, k.t_ns};
+    }
+    std::string best;
+    int64_t since = -1;
+    for (const auto& [n, st] : last)
+      if (st.first == "leading" && !exclude.count(n) && st.second > since)
+        best = n, since = st.second;
+    return best;
+  };
+  auto key_of = [&](const Event& e) {
+    for (const auto& k : keys)
+      if (k.t_ns == e.time_ns && k.where == where(tl, e)) return k;
+    return KeyEvent{};
+  };
+
+  std::set<const Event*> used;
+  std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> down_hosts;  // host, window
+
+  // 1. A host that lost its network: its meta client reports "unreachable" for two or more servers.
+  std::map<std::string, std::vector<const Event*>> unreach;
+  for (const auto& e : tl.events) {
+    if (e.type != EventType::kConnectionError) continue;
+    if (e.num == 101 || e.num == 113 || e.num == 112 || contains(e.state, "unreachable") ||
+        contains(e.state, "No route"))
+      unreach[e.host].push_back(&e);
+  }
+  for (const auto& [host, errs] : unreach) {
+    size_t i = 0;
+    while (i < errs.size()) {
+      size_t j = i;
+      std::set<std::string> servers{errs[i]->server};
+      while (j + 1 < errs.size() && errs[j + 1]->time_ns - errs[j]->time_ns < 5 * kS)
+        servers.insert(errs[++j]->server);
+      const Event* first = errs[i];
+      const Event* last = errs[j];
+      i = j + 1;
+      if (servers.size() < 2) continue;
+      InferredFault f;
+      json ev = json::array(
+          {evidence(tl, *first, "first 'network is unreachable' of the host's own client"),
+           evidence(tl, *last, "last 'network is unreachable' of the host's own client")});
+      // The start: every read timeout (errno 110) of the host's own client, or of another host's
+      // client on this host's server, fired 2/3 of the session timeout after its last receive;
+      // the fault came after that receive and before the next ping (1/3 later) got an answer.
+      int64_t lower = INT64_MIN, upper = first->time_ns;
+      for (const auto& e : tl.events) {
+        if (e.type != EventType::kConnectionError || e.num != 110) continue;
+        std::string sh = e.server.substr(0, e.server.rfind(':'));
+        auto it = addr_to_host.find(sh);
+        bool mine = e.host == host;
+        bool on_me = it != addr_to_host.end() && it->second == host;
+        if (!mine && !on_me) continue;
+        if (e.time_ns < first->time_ns - session || e.time_ns > last->time_ns) continue;
+        int64_t rx = e.time_ns - session * 2 / 3;
+        lower = std::max(lower, rx);
+        upper = std::min(upper, rx + session / 3);
+        ev.push_back(
+            evidence(tl, e,
+                     fmt::format("{}'s client read timeout {}: last receive {} before", e.host,
+                                 mine ? "to " + e.server : "on " + host + "'s server",
+                                 dur(session * 2 / 3))));
+      }
+      if (lower == INT64_MIN) lower = first->time_ns - session / 3;
+      if (upper < lower) upper = lower;
+      // The end: after its last unreachable error, before its first connection that worked.
+      int64_t end = last->time_ns + kMs;
+      for (const auto& e : tl.events) {
+        if (e.host != host || e.time_ns <= last->time_ns) continue;
+        if (e.type == EventType::kClientConnectInitiated ||
+            e.type == EventType::kClientSessionEstablished) {
+          end = (last->time_ns + e.time_ns) / 2;
+          ev.push_back(evidence(
+              tl, e, "the host's first connection attempt that worked: the end is before it"));
+          break;
+        }
+      }
+      f.at_ns = (lower + upper) / 2 - epoch;
+      f.end_ns = end - epoch;
+      f.at_window = {lower - epoch, upper - epoch};
+      f.end_window = {last->time_ns - epoch, 2 * end - last->time_ns - epoch};
+      f.fault =
+          json{{"kind", "ifdown"},
+               {"host", host},
+               {"comment", fmt::format("inferred: {} unreachable from {} to {} (start bounded by "
+                                       "peers' read timeouts, end by its last unreachable error)",
+                                       host, ingest::format_utc(f.at_ns + epoch),
+                                       ingest::format_utc(*f.end_ns + epoch))},
+               {"evidence", ev}};
+      down_hosts.push_back({host, {f.at_ns + epoch - sync_to, *f.end_ns + epoch + sync_to}});
+      out.push_back(std::move(f));
+    }
+  }
+  auto covered = [&](const std::string& host, int64_t t) {
+    for (const auto& [h, w] : down_hosts)
+      if (h == host && t >= w.first && t <= w.second) return true;
+    return false;
+  };
+
+  std::vector<const Event*> fex;
+  for (const auto& e : tl.events)
+    if (e.type == EventType::kFollowerException) fex.push_back(&e);
+
+  // 2. A paused follower: the leader's LearnerHandler reads time out on it; the follower itself
+  // logs nothing until its next write fails on resume.
+  for (const auto& e : tl.events) {
+    if (e.type != EventType::kLearnerHandlerError || !contains(e.detail, "timed out")) continue;
+    int near = 0;
+    for (const Event* x : fex)
+      if (labs64(x->time_ns - e.time_ns) < 200 * kMs) ++near;
+    if (near >= 2) continue;  // the followers lost the leader: not a follower pause
+    std::string L = zk_node(e);
+    const Event* best = nullptr;
+    for (const Event* x : fex) {
+      if (used.count(x) || x->time_ns <= e.time_ns || zk_node(*x) == L) continue;
+      if (!events_of(zk_node(*x), e.time_ns - sync_to, x->time_ns - 1).empty()) continue;
+      if (!best || x->time_ns < best->time_ns) best = x;
+    }
+    if (!best) continue;
+    used.insert(best);
+    InferredFault f;
+    f.at_ns = e.time_ns - sync_to + kMs - epoch;
+    f.end_ns = best->time_ns - epoch;
+    f.fault = json{
+        {"kind", "pause"},
+        {"target", zk_node(*best)},
+        {"comment",
+         fmt::format("inferred: follower {} paused (leader {}'s LearnerHandler read timeout {} "
+                     "after its last packet; its own next write failed on resume)",
+                     zk_node(*best), L, dur(sync_to))},
+        {"evidence",
+         json::array(
+             {evidence(
+                  tl, e,
+                  "LearnerHandler read timeout on the leader: start = this - syncLimit*tickTime"),
+              evidence(tl, *best, "the follower's first line after its silence: resume")})}};
+    f.anchors.push_back({"at", key_of(e)});
+    f.anchors.push_back({"end", key_of(*best)});
+    out.push_back(std::move(f));
+  }
+
+  // 3. The followers lose their leader together: crash (EOF at once) or pause / isolation (read
+  // timeouts syncLimit*tickTime after the last ping).
+  for (size_t i = 0; i < fex.size(); ++i) {
+    if (used.count(fex[i])) continue;
+    std::vector<const Event*> group;
+    std::set<std::string> nodes;
+    for (size_t j = i; j < fex.size() && fex[j]->time_ns - fex[i]->time_ns < 200 * kMs; ++j) {
+      if (used.count(fex[j])) continue;
+      group.push_back(fex[j]);
+      nodes.insert(zk_node(*fex[j]));
+      used.insert(fex[j]);
+    }
+    const Event& g0 = *group.front();
+    std::string L = leader_at(g0.time_ns, nodes);
+    if (L.empty()) continue;
+    std::string Lhost = host_of_node.count(L) ? host_of_node[L] : "";
+    if (covered(Lhost, g0.time_ns)) continue;
+    int eof = 0, rto = 0;
+    for (const Event* x : group) {
+      if (contains(x->detail, "timed out"))
+        ++rto;
+      else
+        ++eof;
+    }
+    json ev = json::array();
+    for (const Event* x : group)
+      ev.push_back(evidence(
+          tl, *x,
+          fmt::format("{}: Exception when following the leader: {}", zk_node(*x), x->detail)));
+    InferredFault f;
+    if (eof > rto) {
+      f.at_ns = g0.time_ns - epoch;
+      f.fault = json{{"kind", "crash"}, {"target", L}};
+      f.anchors.push_back({"at", key_of(g0)});
+      std::string comment = fmt::format(
+          "inferred: leader {} killed (its followers saw the connection close at once)", L);
+      // The restart: the crashed peer's first line after the crash ("Starting quorum peer", or
+      // its first state line when the startup line is not a key event).
+      auto back = events_of(L, g0.time_ns, INT64_MAX);
+      if (!back.empty()) {
+        const KeyEvent& k = *back.front();
+        f.end_ns = k.t_ns - 525 * kMs - epoch;  // JVM boot: 350..700 ms before its first line
+        f.end_key = "restartAfter";
+        f.anchors.push_back({"end", k});
+        ev.push_back(json{{"line", k.where},
+                          {"time", ingest::format_utc(k.t_ns)},
+                          {"what",
+                           "restart: the crashed peer's first line again (restart = this - JVM "
+                           "boot, calibrated)"}});
+        comment += ", restarted";
+      }
+      f.fault["comment"] = comment;
+    } else {
+      int64_t last_ping = g0.time_ns - sync_to;
+      f.at_ns = last_ping + kMs - epoch;
+      auto during = events_of(L, last_ping, g0.time_ns + tick);
+      auto after = events_of(L, g0.time_ns + tick, INT64_MAX);
+      if (!during.empty()) {
+        // The leader went on logging (its own quorum loss): it was cut off, not stopped.
+        f.fault = json{{"kind", "ifdown"}, {"host", Lhost}};
+        const KeyEvent* back = nullptr;
+        for (const auto* k : events_of(L, g0.time_ns, INT64_MAX))
+          if (k->type == "state" && k->state != "looking") {
+            back = k;
+            break;
+          }
+        if (back) {
+          f.end_ns = back->t_ns - epoch;
+          f.end_window = {g0.time_ns - epoch, back->t_ns - epoch};
+        }
+        f.at_window = {last_ping - epoch, last_ping + tick / 2 - epoch};
+        f.fault["comment"] = fmt::format(
+            "inferred: leader {}'s host {} isolated (followers' read timeouts while it logged its "
+            "own quorum loss); the end is bounded by its rejoin only",
+            L, Lhost);
+        ev.push_back(json{{"line", during.front()->where},
+                          {"time", ingest::format_utc(during.front()->t_ns)},
+                          {"what", "the isolated leader's own line during the outage"}});
+      } else {
+        f.fault = json{{"kind", "pause"}, {"target", L}};
+        std::string comment = fmt::format(
+            "inferred: leader {} paused (followers' read timeouts {} after the last ping; the "
+            "leader silent meanwhile)",
+            L, dur(sync_to));
+        f.anchors.push_back({"at", key_of(g0)});
+        if (!after.empty() || !events_of(L, g0.time_ns, INT64_MAX).empty()) {
+          auto all = events_of(L, g0.time_ns, INT64_MAX);
+          const KeyEvent* first = all.front();
+          // A resumed leader's next quorum check comes one tick after it resumes.
+          f.end_ns = first->t_ns - (first->type == "leader_quorum_loss" ? tick : 0) - epoch;
+          f.anchors.push_back({"end", *first});
+          ev.push_back(json{{"line", first->where},
+                            {"time", ingest::format_utc(first->t_ns)},
+                            {"what",
+                             "the leader's first line after its silence: resume (minus one tick "
+                             "for a quorum check)"}});
+        } else {
+          comment += "; it never logged again (paused to the end)";
+        }
+        f.fault["comment"] = comment;
+      }
+    }
+    f.fault["evidence"] = ev;
+    out.push_back(std::move(f));
+  }
+
+  // 4. Restarts not explained by a crash: "Starting quorum peer" of a peer that had logged before.
+  std::set<std::string> seen;
+  for (const auto& e : tl.events) {
+    std::string n = e.process == ingest::Process::kZookeeper ? zk_node(e)
+                    : e.process == ingest::Process::kMeta    ? "meta:" + e.host
+                                                             : "";
+    // ("Meta rpc server starts at" is also logged on becoming leader: not a restart sign.)
+    bool start = e.type == EventType::kPeerStart;
+    if (start && seen.count(n)) {
+      bool explained = false;
+      for (const auto& f : out)
+        if (f.fault.value("target", "") == n && f.end_key == "restartAfter") explained = true;
+      if (!explained) {
+        InferredFault f;
+        f.at_ns = e.time_ns - 525 * kMs - epoch;
+        f.fault =
+            json{{"kind", "restart"},
+                 {"target", n},
+                 {"comment",
+                  fmt::format("inferred: {} restarted (startup line after earlier lines)", n)},
+                 {"evidence", json::array({evidence(tl, e, "startup line")})}};
+        f.anchors.push_back({"at", key_of(e)});
+        out.push_back(std::move(f));
+      }
+    }
+    if (!n.empty()) seen.insert(n);
+  }
+
+  // 5. GC pauses with a wall-clock date: a pause of that host's ZooKeeper JVM.
+  for (const auto& e : tl.events) {
+    if (e.type != EventType::kGcPause || e.num < 1000) continue;
+    std::string node;
+    for (const auto& [n, h] : host_of_node)
+      if (h == e.host) node = n;
+    if (node.empty()) continue;
+    InferredFault f;
+    f.at_ns = e.time_ns - epoch;
+    f.end_ns = e.time_ns + e.num * 1000 - epoch;
+    f.fault = json{{"kind", "pause"},
+                   {"target", node},
+                   {"comment", fmt::format("inferred: GC pause {} of {} ({})", dur(e.num * 1000),
+                                           node, e.state)},
+                   {"evidence", json::array({evidence(tl, e, "GC log pause")})}};
+    out.push_back(std::move(f));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const InferredFault& a, const InferredFault& b) {
+    return a.at_ns < b.at_ns;
+  });
+  return out;
+}
+
+// ---- the command --------------------------------------------------------------------------------
+
+namespace {
+
+json metrics_row(const json& m) {
+  auto g = [&](const char* a, const char* b, const char* c) -> json {
+    if (!m.contains(a) || !m[a].contains(b)) return nullptr;
+    const json& x = m[a][b];
+    if (!c) return x;
+    return x.contains(c) ? x[c] : json(nullptr);
+  };
+  return json{{"meta dual-leader windows", g("meta", "dual_leader", "count")},
+              {"meta dual-leader total ms", g("meta", "dual_leader", "total_ms")},
+              {"meta no-leader windows", g("meta", "unavailable", "count")},
+              {"meta no-leader total ms", g("meta", "unavailable", "total_ms")},
+              {"meta leader changes", g("meta", "leader_changes", nullptr)},
+              {"zk leader establishments", g("zk", "elections", nullptr)},
+              {"zk no-leader total ms", g("zk", "unavailable", "total_ms")},
+              {"zk follower exceptions", g("zk", "follower_exceptions", nullptr)},
+              {"zk session expirations", g("zk", "session_expirations", nullptr)}};
+}
+
+json compare(const std::vector<KeyEvent>& rec, const std::vector<KeyEvent>& sim, int64_t tol,
+             int64_t after_ns) {
+  std::vector<Match> ms = align(rec, sim, tol);
+  json events = json::array();
+  int matched = 0, missing = 0, extra = 0;
+  int64_t max_abs = 0, max_abs_after = 0;
+  for (const auto& m : ms) {
+    json j{{"key", m.key}, {"line", m.where}};
+    if (m.recorded_ns) j["recorded"] = ingest::format_utc(*m.recorded_ns);
+    if (m.simulated_ns) j["simulated"] = ingest::format_utc(*m.simulated_ns);
+    if (m.recorded_ns && m.simulated_ns) {
+      int64_t d = *m.simulated_ns - *m.recorded_ns;
+      j["delta_ms"] = to_ms(d);
+      ++matched;
+      max_abs = std::max(max_abs, labs64(d));
+      if (*m.recorded_ns >= after_ns) max_abs_after = std::max(max_abs_after, labs64(d));
+    } else if (m.recorded_ns) {
+      j["status"] = "missing";
+      ++missing;
+    } else {
+      j["status"] = "extra";
+      ++extra;
+    }
+    events.push_back(std::move(j));
+  }
+  return json{{"matched", matched},
+              {"missing", missing},
+              {"extra", extra},
+              {"max_abs_delta_ms", to_ms(max_abs)},
+              {"max_abs_delta_ms_after_first_fault", to_ms(max_abs_after)},
+              {"events", events}};
+}
+
+fs::path scratch_dir(const std::string& out, const char* name) {
+  if (!out.empty()) return fs::path(out) / name;
+  static int n = 0;
+  return fs::temp_directory_path() / fmt::format("zksim-replay-{}-{}-{}", ::getpid(), name, n++);
+}
+
+}  // namespace
+
+json replay(const Options& opt, std::string* text) {
+  Setup su;
+  ZooCfg zc;
+  std::optional<fs::path> zoo;
+  json run_record;
+  fs::path in(opt.input);
+  std::error_code ec;
+  if (fs::is_directory(in, ec) && fs::exists(in / "zksim-run.json", ec)) {
+    try {
+      run_record = json::parse(read_file(in / "zksim-run.json"));
+    } catch (const json::parse_error& e) {
+      throw ReplayError(fmt::format("{}: {}", (in / "zksim-run.json").string(), e.what()));
+    }
+  }
+  // Configuration source.
+  if (!opt.config.empty()) {
+    if (!fs::exists(opt.config, ec))
+      throw ReplayError(fmt::format("--config {}: no such file", opt.config));
+    std::string text_cfg = read_file(opt.config);
+    size_t b = text_cfg.find_first_not_of(" \t\r\n");
+    if (b != std::string::npos && text_cfg[b] == '{') {
+      try {
+        su.doc = json::parse(text_cfg);
+      } catch (const json::parse_error& e) {
+        throw ReplayError(fmt::format("--config {}: {}", opt.config, e.what()));
+      }
+      su.config_source = "scenario " + opt.config;
+      su.dir = fs::path(opt.config).parent_path().string();
+    } else {
+      zoo = opt.config;
+    }
+  } else if (auto z = find_zoo_cfg(opt.input)) {
+    zoo = *z;
+  }
+  if (su.doc.is_object()) {
+    if (su.doc.contains("faults")) su.original_faults = su.doc["faults"];
+    su.doc.erase("faults");
+    if (su.doc.contains("logs")) su.tz = su.doc["logs"].value("tz", "UTC");
+  }
+  if (!opt.tz.empty()) su.tz = opt.tz;
+  std::optional<int> year = opt.year;
+  if (!year && su.doc.is_object() && su.doc.contains("logs") && su.doc["logs"].contains("epoch")) {
+    std::string ep = su.doc["logs"].value("epoch", "");
+    if (ep.size() >= 4) year = std::atoi(ep.substr(0, 4).c_str());  // glog lines carry no year
+  }
+  Timeline rec = load_timeline(opt.input, su.tz, year, opt.lenient);
+  if (rec.events.empty())
+    throw ReplayError(fmt::format("{}: the logs hold no key event to replay", opt.input));
+
+  if (!su.doc.is_object()) {
+    // Build a scenario from the logs.
+    su.doc = json::object();
+    su.doc["name"] = "replay-" + fs::path(opt.input).filename().string();
+    std::map<std::string, int> lim;
+    if (zoo) {
+      zc = parse_zoo_cfg(*zoo);
+      for (const char* k : {"tickTime", "initLimit", "syncLimit"})
+        if (zc.kv.count(k)) lim[k] = cfg_int(zc, k, *zoo);
+      su.config_source = "zoo.cfg " + zoo->string();
+    } else {
+      lim = limits_from_logs(rec);
+      su.config_source = lim.empty() ? "defaults (no zoo.cfg, no 'tickTime set to' lines)"
+                                     : "ZooKeeper log lines 'tickTime/initLimit/syncLimit set to'";
+    }
+    std::map<std::string, int> peers;  // host -> myid
+    std::set<std::string> metas, hosts;
+    bool detector = false;
+    int64_t first = INT64_MAX, last = 0, first_start = INT64_MAX;
+    std::optional<int64_t> session_ms, timer_ms;
+    for (const auto& e : rec.events) {
+      first = std::min(first, e.time_ns);
+      last = std::max(last, e.time_ns);
+      if (e.process == ingest::Process::kZookeeper && e.myid >= 0 && !e.host.empty())
+        peers.emplace(e.host, e.myid);
+      if (e.type == EventType::kPeerStart) first_start = std::min(first_start, e.time_ns);
+      if (e.process == ingest::Process::kMeta && !e.host.empty()) metas.insert(e.host);
+      if (e.process == ingest::Process::kDetector) detector = true;
+      if (e.type == EventType::kClientSessionEstablished && !session_ms) session_ms = e.num;
+      if (e.type == EventType::kLocalTimerStart && !timer_ms) timer_ms = e.num;
+    }
+    for (const auto& [id, addr] : zc.servers) peers[addr] = id;
+    if (peers.empty())
+      throw ReplayError(
+          fmt::format("{}: no ZooKeeper peer with a myid in the logs and no server.N in a zoo.cfg: "
+                      "cannot build the ensemble",
+                      opt.input));
+    for (const auto& [h, id] : peers) hosts.insert(h);
+    hosts.insert(metas.begin(), metas.end());
+    json hs = json::array();
+    for (const auto& h : hosts) hs.push_back(json{{"name", h}});
+    su.doc["hosts"] = hs;
+    json ps = json::array();
+    for (const auto& [h, id] : peers) ps.push_back(json{{"id", id}, {"host", h}});
+    std::sort(ps.begin(), ps.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
+    su.doc["zk"] =
+        json{{"tickTime", fmt::format("{}ms", lim.count("tickTime") ? lim["tickTime"] : 2000)},
+             {"initLimit", lim.count("initLimit") ? lim["initLimit"] : 10},
+             {"syncLimit", lim.count("syncLimit") ? lim["syncLimit"] : 5},
+             {"peers", ps}};
+    if (!metas.empty()) {
+      json m{{"hosts", json(std::vector<std::string>(metas.begin(), metas.end()))}};
+      if (session_ms) m["sessionTimeout"] = fmt::format("{}ms", *session_ms);
+      if (timer_ms) m["localTimer"] = fmt::format("{}ms", *timer_ms);
+      su.doc["meta"] = m;
+    }
+    if (detector) su.doc["detector"] = json{{"interval", "300ms"}};
+    // t=0 of the simulation: half a second before the first peer starts (the simulated JVM boot).
+    int64_t epoch = (first_start != INT64_MAX ? first_start : first) - 500 * kMs;
+    su.doc["logs"] = json{{"epoch", ingest::format_utc(epoch).substr(0, 23) + "Z"}, {"tz", su.tz}};
+    su.doc["duration"] = fmt::format("{}s", (last - epoch) / kS + 10);
+    su.doc["seed"] = uint64_t{1};
+    su.epoch_from_logs = true;
+  }
+  for (const auto& s : opt.base_sets) {
+    try {
+      scenario::apply_override(su.doc, s);
+    } catch (const sim::ConfigError& e) {
+      throw ReplayError(fmt::format("--base-set {}: {}", s, e.what()));
+    }
+  }
+  // Epoch of the (possibly given) scenario.
+  try {
+    json probe = su.doc;
+    scenario::Scenario sc = scenario::from_json(probe, su.config_source, su.dir);
+    su.epoch_ns = sc.wall_epoch_ns;
+  } catch (const sim::ConfigError& e) {
+    throw ReplayError(fmt::format("{}: {}", su.config_source, e.what()));
+  }
+  uint64_t seed = opt.seed ? *opt.seed
+                  : run_record.is_object() && run_record.contains("seed")
+                      ? run_record["seed"].get<uint64_t>()
+                      : su.doc.value("seed", uint64_t{1});
+
+  // Faults.
+  std::vector<InferredFault> inferred = infer_faults(rec, su.doc, su.epoch_ns);
+  std::vector<InferredFault> faults;
+  std::string faults_source;
+  if (opt.faults == "logs") {
+    faults = inferred;
+    faults_source = "inferred from the logs";
+  } else if (opt.faults == "record") {
+    if (!run_record.is_object())
+      throw ReplayError(
+          fmt::format("--faults record: {} has no zksim-run.json (only folders written by `zksim "
+                      "run --logs` do)",
+                      opt.input));
+    const json& sf = run_record["scenario"].value("faults", json::array());
+    for (const auto& a : run_record.value("faults_applied", json::array())) {
+      if (a.value("type", "") != "fault.start") continue;
+      size_t idx = a.value("index", size_t{0});
+      if (idx >= sf.size()) continue;
+      InferredFault f;
+      f.fault = sf[idx];
+      f.fault.erase("at");
+      f.at_ns = a.value("t_ns", int64_t{0});
+      std::string target = f.fault.value("target", "");
+      if (target.find(":leader") != std::string::npos ||
+          target.find(":follower") != std::string::npos) {
+        if (f.fault.value("kind", "") == "ifdown") {
+          f.fault.erase("target");
+          f.fault["host"] = a.value("node", "");
+        } else {
+          f.fault["target"] = a.value("node", "");
+        }
+      }
+      f.fault["comment"] = "as applied in the recorded run (zksim-run.json)";
+      faults.push_back(std::move(f));
+    }
+    faults_source = "the run record zksim-run.json";
+  } else {
+    json sd;
+    try {
+      sd = json::parse(read_file(opt.faults));
+    } catch (const json::parse_error& e) {
+      throw ReplayError(fmt::format("--faults {}: {}", opt.faults, e.what()));
+    }
+    for (const auto& f : sd.value("faults", json::array())) {
+      InferredFault x;
+      x.fault = f;
+      x.fault.erase("at");
+      x.at_ns = sim::json_duration(f.at("at"), "faults[].at").count_ns();
+      faults.push_back(std::move(x));
+    }
+    faults_source = "the scenario file " + opt.faults;
+  }
+
+  auto with_faults = [&](const std::vector<InferredFault>& fs_) {
+    json d = su.doc;
+    d["faults"] = json::array();
+    for (const auto& f : fs_) d["faults"].push_back(f.render());
+    return d;
+  };
+  fs::path outdir = opt.out;
+  if (!opt.out.empty()) {
+    fs::create_directories(outdir, ec);
+    if (ec) throw ReplayError(fmt::format("--out {}: {}", opt.out, ec.message()));
+  }
+
+  // Simulate, then calibrate the inferred fault times against their anchor lines.
+  fs::path sim_logs = scratch_dir(opt.out, "sim-logs");
+  SimOut base;
+  json calibration = json::array();
+  if (su.epoch_from_logs) {
+    // t=0 was only guessed from the first startup line: align the first recorded ZooKeeper leader
+    // in broadcast with the simulated one, so the leader's ping phase matches the recording.
+    SimOut probe = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+    auto first_bc = [](const std::vector<KeyEvent>& ks) -> std::optional<int64_t> {
+      for (const auto& k : ks)
+        if (k.type == "broadcast" && k.state == "leading") return k.t_ns;
+      return std::nullopt;
+    };
+    auto r0 = first_bc(key_events(rec)), s0 = first_bc(probe.keys);
+    if (r0 && s0 && *r0 != *s0) {
+      int64_t d = *r0 - *s0;
+      su.epoch_ns += d;
+      su.doc["logs"]["epoch"] = ingest::format_utc(su.epoch_ns).substr(0, 26) + "Z";
+      for (auto& f : faults) {
+        f.at_ns -= d;
+        if (f.end_ns) *f.end_ns -= d;
+        if (f.at_window)
+          f.at_window = std::make_pair(f.at_window->first - d, f.at_window->second - d);
+        if (f.end_window)
+          f.end_window = std::make_pair(f.end_window->first - d, f.end_window->second - d);
+      }
+      calibration.push_back(json{{"field", "logs.epoch"},
+                                 {"shift_ms", to_ms(d)},
+                                 {"anchor", "first 'leading - broadcast'"}});
+    }
+  }
+  for (int it = 0;; ++it) {
+    base = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+    if (opt.faults != "logs" || it >= opt.calibrate_iterations) break;
+    bool changed = false;
+    for (size_t i = 0; i < faults.size(); ++i) {
+      auto& f = faults[i];
+      for (const auto& a : f.anchors) {
+        const KeyEvent* s = nearest(base.keys, a.event, 3 * kS);
+        if (!s || s->t_ns == a.event.t_ns) continue;
+        int64_t d = a.event.t_ns - s->t_ns;
+        if (a.field == "at") f.at_ns += d;
+        if (a.field == "end" && f.end_ns) *f.end_ns += d;
+        calibration.push_back(json{{"iteration", it},
+                                   {"fault", i},
+                                   {"field", a.field},
+                                   {"anchor", a.event.key() + " @ " + a.event.where},
+                                   {"shift_ms", to_ms(d)}});
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  // Fit the times the evidence only bounds: a coordinate search over each window.
+  std::vector<KeyEvent> rec_keys0 = key_events(rec);
+  auto score = [&](const SimOut& so) {
+    int64_t bad = 0, sum = 0;
+    for (const auto& m : align(rec_keys0, so.keys, opt.tolerance_ns)) {
+      if (m.recorded_ns && m.simulated_ns)
+        sum += labs64(*m.simulated_ns - *m.recorded_ns);
+      else
+        ++bad;
+    }
+    return std::make_pair(bad, sum);
+  };
+  if (opt.faults == "logs" && opt.fit_steps > 0) {
+    auto best = score(base);
+    for (size_t i = 0; i < faults.size(); ++i) {
+      for (int which = 0; which < 2; ++which) {
+        auto& w = which == 0 ? faults[i].at_window : faults[i].end_window;
+        if (!w || (which == 1 && !faults[i].end_ns)) continue;
+        int64_t& v = which == 0 ? faults[i].at_ns : *faults[i].end_ns;
+        int64_t keep = v;
+        for (int k = 0; k <= opt.fit_steps; ++k) {
+          v = w->first + (w->second - w->first) * k / opt.fit_steps;
+          SimOut so = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+          auto sc = score(so);
+          if (sc < best) best = sc, keep = v;
+        }
+        v = keep;
+        calibration.push_back(json{{"fault", i},
+                                   {"field", which == 0 ? "at" : "end"},
+                                   {"fitted", dur(keep)},
+                                   {"window", json::array({dur(w->first), dur(w->second)})},
+                                   {"unmatched", best.first},
+                                   {"sum_abs_delta_ms", to_ms(best.second)}});
+      }
+    }
+    base = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+  }
+  int64_t first_fault = INT64_MAX;
+  for (const auto& f : faults) first_fault = std::min(first_fault, f.at_ns + su.epoch_ns);
+  std::vector<KeyEvent> rec_keys = key_events(rec);
+  json report;
+  report["schema"] = "zksim.replay/1";
+  report["input"] = opt.input;
+  report["config"] = su.config_source;
+  report["seed"] = seed;
+  report["faults_source"] = faults_source;
+  json fj = json::array();
+  for (const auto& f : faults) fj.push_back(f.render());
+  report["faults"] = fj;
+  report["calibration"] = calibration;
+  report["baseline_trace_hash"] = base.result.trace_hash;
+  if (run_record.is_object()) report["run_record_trace_hash"] = run_record.value("trace_hash", "");
+  if (run_record.is_object())
+    report["run_record_faults"] = run_record.value("faults_applied", json::array());
+  report["baseline"] = compare(rec_keys, base.keys, opt.tolerance_ns, first_fault);
+  json metrics{{"recorded_logs", log_metrics(rec)},
+               {"baseline_logs", log_metrics(base.tl)},
+               {"baseline_run", world::to_json(base.result)["metrics"]}};
+  if (run_record.is_object()) metrics["recorded_run"] = run_record["metrics"];
+  std::optional<SimOut> cf;
+  json cf_doc;
+  fs::path cf_logs = scratch_dir(opt.out, "counterfactual-logs");
+  if (!opt.sets.empty()) {
+    cf_doc = with_faults(faults);
+    for (const auto& s : opt.sets) {
+      try {
+        scenario::apply_override(cf_doc, s);
+      } catch (const sim::ConfigError& e) {
+        throw ReplayError(fmt::format("--set {}: {}", s, e.what()));
+      }
+    }
+    cf = simulate(cf_doc, su.dir, seed, cf_logs, su.tz);
+    report["counterfactual"] = compare(rec_keys, cf->keys, opt.tolerance_ns, first_fault);
+    report["counterfactual"]["sets"] = opt.sets;
+    metrics["counterfactual_logs"] = log_metrics(cf->tl);
+    metrics["counterfactual_run"] = world::to_json(cf->result)["metrics"];
+  }
+  report["metrics"] = metrics;
+  json scenario_out = with_faults(faults);
+  scenario_out["description"] = fmt::format(
+      "zksim replay of {}: configuration from {}, faults {}. Edit the faults and rerun with `zksim "
+      "replay {} --faults THIS_FILE`.",
+      opt.input, su.config_source, faults_source, opt.input);
+  scenario_out["seed"] = seed;
+
+  // Text report.
+  std::string t;
+  auto tzoff = ingest::parse_tz_offset(su.tz);
+  auto local = [&](int64_t ns) { return ingest::format_local(ns, tzoff).substr(11, 12); };
+  t += fmt::format(
+      "zksim replay {}\n  config: {}   seed {}   time zone {}\n  recorded: {} file(s), {} key "
+      "events\n\n",
+      opt.input, su.config_source, seed, su.tz, rec.files.size(), rec_keys.size());
+  t += fmt::format("faults ({}):\n", faults_source);
+  if (faults.empty()) t += "  (none)\n";
+  for (const auto& f : faults) {
+    json r = f.render();
+    std::string what = r.value("target", r.value("host", ""));
+    t += fmt::format(
+        "  {:>12}  {:<7} {:<14} {}{}\n", r["at"].get<std::string>(), r["kind"].get<std::string>(),
+        what, r.contains("for") ? "for " + r["for"].get<std::string>() : "",
+        r.contains("restartAfter") ? "restart after " + r["restartAfter"].get<std::string>() : "");
+    if (r.contains("comment"))
+      t += fmt::format("                {}\n", r["comment"].get<std::string>());
+    json evs = r.contains("evidence") ? r["evidence"] : json::array();
+    if (!evs.is_array()) evs = json::array({evs});
+    for (const auto& e : evs) {
+      if (e.is_object())
+        t += fmt::format("                  <- {}  {}\n", e.value("line", ""), e.value("what", ""));
+      else
+        t += fmt::format("                  <- {}\n",
+                         e.is_string() ? e.get<std::string>() : e.dump());
+    }
+  }
+  if (run_record.is_object()) {
+    t += "  run record (zksim-run.json) applied:";
+    for (const auto& a : run_record.value("faults_applied", json::array()))
+      t += fmt::format(" {} {} @{};", a.value("type", ""), a.value("node", ""),
+                       dur(a.value("t_ns", int64_t{0})));
+    t += "\n";
+  }
+  auto section = [&](const char* title, const json& c) {
+    t += fmt::format(
+        "\n{}: {} matched, {} missing, {} extra; max |delta| {:.3f} ms ({:.3f} ms after the first "
+        "fault)\n",
+        title, c["matched"].get<int>(), c["missing"].get<int>(), c["extra"].get<int>(),
+        c["max_abs_delta_ms"].get<double>(), c["max_abs_delta_ms_after_first_fault"].get<double>());
+    t += fmt::format("  {:<12} {:<12} {:>10}  {}\n", "recorded", "simulated", "delta ms", "event");
+    for (const auto& m :
+         align(rec_keys, title[0] == 'b' ? base.keys : cf->keys, opt.tolerance_ns)) {
+      t +=
+          fmt::format("  {:<12} {:<12} {:>10}  {}{}\n", m.recorded_ns ? local(*m.recorded_ns) : "-",
+                      m.simulated_ns ? local(*m.simulated_ns) : "-",
+                      m.recorded_ns && m.simulated_ns
+                          ? fmt::format("{:+.3f}", to_ms(*m.simulated_ns - *m.recorded_ns))
+                          : (m.recorded_ns ? "MISSING" : "EXTRA"),
+                      m.key, m.recorded_ns ? "  (" + m.where + ")" : "");
+    }
+  };
+  section("baseline simulation vs recorded", report["baseline"]);
+  if (cf)
+    section(fmt::format("counterfactual ({}) vs recorded", fmt::join(opt.sets, " ")).c_str(),
+            report["counterfactual"]);
+  t += "\nmetrics:\n";
+  std::vector<std::pair<std::string, json>> cols = {
+      {"recorded", metrics_row(metrics["recorded_logs"])},
+      {"baseline", metrics_row(metrics["baseline_logs"])}};
+  if (cf) cols.push_back({"counterfactual", metrics_row(metrics["counterfactual_logs"])});
+  t += fmt::format("  {:<28}", "(from the logs)");
+  for (const auto& c : cols) t += fmt::format(" {:>16}", c.first);
+  t += "\n";
+  for (auto it = cols[0].second.begin(); it != cols[0].second.end(); ++it) {
+    t += fmt::format("  {:<28}", it.key());
+    for (const auto& c : cols) t += fmt::format(" {:>16}", c.second[it.key()].dump());
+    t += "\n";
+  }
+  t += fmt::format("  simulated run metrics (world): baseline {}\n",
+                   metrics_row(metrics["baseline_run"]).dump());
+  if (cf)
+    t += fmt::format("                                 counterfactual {}\n",
+                     metrics_row(metrics["counterfactual_run"]).dump());
+  if (metrics.contains("recorded_run"))
+    t += fmt::format("  recorded run metrics (zksim-run.json): {}\n",
+                     metrics_row(metrics["recorded_run"]).dump());
+
+  if (!opt.out.empty()) {
+    write_file(outdir / "report.json", report.dump(1) + "\n");
+    write_file(outdir / "report.txt", t);
+    write_file(outdir / "scenario.json", scenario_out.dump(2) + "\n");
+    if (cf) write_file(outdir / "counterfactual-scenario.json", cf_doc.dump(2) + "\n");
+    t += fmt::format(
+        "\nwrote {}/report.txt, report.json, scenario.json (inferred, editable), sim-logs/{}\n",
+        opt.out, cf ? ", counterfactual-logs/" : "");
+  } else {
+    fs::remove_all(sim_logs, ec);
+    if (cf) fs::remove_all(cf_logs, ec);
+  }
+  if (text) *text = std::move(t);
+  report["scenario"] = scenario_out;
+  return report;
+}
+
+}  // namespace zksim::replay

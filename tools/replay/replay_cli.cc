@@ -1,0 +1,74 @@
+#include "tools/replay/replay_cli.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "sim/check.h"
+#include "sim/time.h"
+#include "tools/replay/replay.h"
+
+namespace zksim::replay {
+
+void register_replay(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<Options>();
+  auto tol = std::make_shared<std::string>("1s");
+  CLI::App* c = app.add_subcommand("replay",
+                                   "Infer the faults of an incident from its logs, simulate it, "
+                                   "compare recorded vs simulated (and a counterfactual)");
+  c->add_option("input", o->input,
+                "Log folder (as from the cluster, or `zksim run --logs`) or a timeline.json from "
+                "`zksim ingest --out`")
+      ->required();
+  c->add_option("--config", o->config,
+                "zoo.cfg, or a scenario JSON whose configuration to use (its faults are ignored); "
+                "default: a zoo.cfg in the folder, else the logs");
+  c->add_option("--base-set", o->base_sets,
+                "Override a field of the baseline configuration: path=value");
+  c->add_option("--set", o->sets,
+                "Counterfactual override, e.g. zk.syncLimit=10 or meta.localTimer=1s (repeatable)");
+  c->add_option("--out", o->out,
+                "Write report.txt, report.json, scenario.json (inferred, editable) and the "
+                "simulated logs here");
+  c->add_option(
+      "--tz", o->tz,
+      "Time zone of the log lines (UTC or +08:00); default: the scenario's logs.tz, else UTC");
+  c->add_option("--year", o->year, "Year of glog lines when neither header nor file name has it");
+  c->add_option("--seed", o->seed,
+                "Simulation seed (default: the run record's, else the config's, else 1)");
+  c->add_option("--faults", o->faults,
+                "logs (infer, default), record (zksim-run.json of a simulated run), or a scenario "
+                "JSON whose faults to use");
+  c->add_option("--tolerance", *tol,
+                "Window for pairing recorded and simulated events (default 1s)");
+  c->add_option("--calibrate", o->calibrate_iterations,
+                "Calibration iterations of inferred fault times (0 = none)");
+  c->add_option("--fit-steps", o->fit_steps,
+                "Candidates tried per fault time that the evidence only bounds (0 = no fitting)");
+  c->add_flag("--lenient", o->lenient,
+              "Skip binary files and damaged lines (noted) instead of refusing them");
+  c->callback([o, tol, &exit_code] {
+    std::string err;
+    auto t = sim::parse_duration(*tol, &err);
+    if (!t) {
+      fmt::print(stderr, "zksim replay: --tolerance {}: {}\n", *tol, err);
+      exit_code = 2;
+      return;
+    }
+    o->tolerance_ns = t->count_ns();
+    try {
+      std::string text;
+      replay(*o, &text);
+      fmt::print("{}", text);
+      exit_code = 0;
+    } catch (const ReplayError& e) {
+      fmt::print(stderr, "zksim replay: {}\n", e.what());
+      exit_code = 2;
+    } catch (const sim::InvariantError& e) {
+      fmt::print(stderr, "zksim replay: internal invariant failed: {}\n", e.what());
+      exit_code = 3;
+    }
+  });
+}
+
+}  // namespace zksim::replay
