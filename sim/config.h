@@ -39,6 +39,10 @@ Duration json_duration(const nlohmann::json& j, const std::string& path);
 // {"dist":"empirical","quantiles":[[0,"1ms"],[0.5,"2ms"],[1,"9ms"]]}.
 Dist json_duration_dist(const nlohmann::json& j, const std::string& path);
 
+// Reads and parses a JSON file. Errors name the file ("cannot open <what> file") and, for syntax
+// errors, the line: "path:12: invalid JSON: ...". Throws ConfigError.
+nlohmann::json read_json_file(const std::string& path, const std::string& what);
+
 double json_number(const nlohmann::json& j, const std::string& path, double lo, double hi);
 int64_t json_int(const nlohmann::json& j, const std::string& path, int64_t lo, int64_t hi);
 

@@ -1,8 +1,11 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "sim/config.h"
 
@@ -22,6 +25,22 @@ Duration json_duration(const json& j, const std::string& path) {
   if (!d) throw ConfigError(path, err);
   if (*d < Duration::zero()) throw ConfigError(path, "duration must not be negative");
   return *d;
+}
+
+json read_json_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("", fmt::format("{}: cannot open {} file", path, what));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann reports a byte offset; turn it into a line number.
+    size_t upto = std::min<size_t>(e.byte, text.size());
+    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + upto, '\n'));
+    throw ConfigError("", fmt::format("{}:{}: invalid JSON: {}", path, line, e.what()));
+  }
 }
 
 double json_number(const json& j, const std::string& path, double lo, double hi) {

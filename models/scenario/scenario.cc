@@ -451,20 +451,7 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
 }
 
 Scenario load(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("", fmt::format("{}: cannot open scenario file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(ss.str());
-  } catch (const json::parse_error& e) {
-    // nlohmann reports a byte offset; turn it into a line number.
-    std::string text = ss.str();
-    size_t upto = std::min<size_t>(e.byte, text.size());
-    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + upto, '\n'));
-    throw ConfigError("", fmt::format("{}:{}: invalid JSON: {}", path, line, e.what()));
-  }
+  json doc = sim::read_json_file(path, "scenario");
   try {
     for (const auto& o : overrides) apply_override(doc, o);
     std::string dir = std::filesystem::path(path).parent_path().string();

@@ -158,19 +158,7 @@ Axis parse_axis(const std::string& arg, const std::string& where) {
 }
 
 Spec load_spec(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("", fmt::format("{}: cannot open spec file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(ss.str());
-  } catch (const json::parse_error& e) {
-    std::string text = ss.str();
-    size_t upto = std::min<size_t>(e.byte, text.size());
-    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + upto, '\n'));
-    throw ConfigError("", fmt::format("{}:{}: invalid JSON: {}", path, line, e.what()));
-  }
+  json doc = sim::read_json_file(path, "spec");
   auto err = [&](const std::string& key, const std::string& msg) {
     return ConfigError(fmt::format("{}: {}", path, key), msg);
   };
