@@ -351,16 +351,23 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
       if (g.is_string()) {
         sc.gc_zk.model_file = g.get<std::string>();
       } else {
-        Obj go(g, "gc.zk", {"pause", "interval", "model"});
-        if (go.has("model")) {
-          sc.gc_zk.model_file = go.str("model", "");
-        } else {
-          if (!go.has("pause") || !go.has("interval")) {
-            throw ConfigError("gc.zk",
-                              "give a gc-model.json path, or both \"pause\" and \"interval\"");
-          }
+        // {"model": F} alone, or {"pause": D, "interval": D} alone, or a model with either
+        // overridden: e.g. durations fitted from a real GC log, gaps from the incident's own
+        // statistics when the logged JVM collected at another rate.
+        Obj go(g, "gc.zk", {"pause", "interval", "model", "comment"});
+        if (go.has("model")) sc.gc_zk.model_file = go.str("model", "");
+        if (!go.has("model") && (!go.has("pause") || !go.has("interval"))) {
+          throw ConfigError("gc.zk",
+                            "give a gc-model.json path (\"model\"), or both \"pause\" "
+                            "and \"interval\"");
+        }
+        if (go.has("pause")) {
           sc.gc_zk.pause = sim::json_duration_dist(go.at("pause"), "gc.zk.pause");
+          sc.gc_zk.has_pause = true;
+        }
+        if (go.has("interval")) {
           sc.gc_zk.interval = sim::json_duration_dist(go.at("interval"), "gc.zk.interval");
+          sc.gc_zk.has_interval = true;
         }
       }
     }

@@ -58,8 +58,10 @@ struct MetaSpec {
 struct GcSpec {
   bool enabled = false;
   std::string model_file;  // a gc-model.json from `zksim gcfit`, resolved against the scenario dir
-  sim::Dist pause;         // inline alternative: seconds
-  sim::Dist interval;      // gap from the end of one pause to the start of the next, seconds
+  sim::Dist pause;         // inline (seconds); with a model file, overrides the model's durations
+  sim::Dist interval;      // start-to-start gap (seconds); with a model file, overrides its gaps
+  bool has_pause = false;  // `pause` given inline
+  bool has_interval = false;
 };
 
 struct DetectorSpec {

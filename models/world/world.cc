@@ -46,9 +46,8 @@ zk::Config zk_config(const scenario::ZkSpec& z) {
   return c;
 }
 
-jvm::GcModel gc_model(const scenario::GcSpec& g, const std::string& dir) {
-  if (g.model_file.empty()) return jvm::GcModel{g.pause, g.interval, "inline"};
-  std::filesystem::path p(g.model_file);
+jvm::GcModel fitted_gc_model(const std::string& file, const std::string& dir) {
+  std::filesystem::path p(file);
   if (p.is_relative()) {
     std::filesystem::path beside = std::filesystem::path(dir) / p;
     if (std::filesystem::exists(beside)) p = beside;
@@ -61,6 +60,19 @@ jvm::GcModel gc_model(const scenario::GcSpec& g, const std::string& dir) {
   auto it = cache.find(p.string());
   if (it == cache.end()) it = cache.emplace(p.string(), jvm::load_gc_model(p.string())).first;
   return it->second;
+}
+
+jvm::GcModel gc_model(const scenario::GcSpec& g, const std::string& dir) {
+  if (g.model_file.empty()) return jvm::GcModel{g.pause, g.interval, "inline"};
+  jvm::GcModel m = fitted_gc_model(g.model_file, dir);
+  if (g.has_pause) m.pause = g.pause;
+  if (g.has_interval) m.interval = g.interval;
+  if (g.has_pause || g.has_interval) {
+    m.source += g.has_pause && g.has_interval ? " (pause and interval: inline)"
+                : g.has_pause                 ? " (pause: inline)"
+                                              : " (interval: inline)";
+  }
+  return m;
 }
 
 }  // namespace
@@ -153,8 +165,10 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
 
   // GC pauses on every ZooKeeper JVM.
   std::vector<std::unique_ptr<jvm::GcProcess>> gcs;
+  std::string gc_source;
   if (sc.gc_zk.enabled) {
     jvm::GcModel model = gc_model(sc.gc_zk, sc.dir);
+    gc_source = model.source;
     for (auto& p : peers) gcs.push_back(std::make_unique<jvm::GcProcess>(s, *p, model));
   }
 
@@ -225,6 +239,7 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
     nlohmann::json rec{{"schema", "zksim.run/1"},      {"seed", res.seed},
                        {"trace_hash", res.trace_hash}, {"faults_applied", applied},
                        {"scenario", sc.doc},           {"metrics", to_json(res)["metrics"]}};
+    if (!gc_source.empty()) rec["gc_model"] = gc_source;
     std::ofstream out(std::filesystem::path(opt.logs_dir) / "zksim-run.json");
     out << rec.dump(1) << "\n";
     if (!out)
