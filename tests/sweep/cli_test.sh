@@ -41,6 +41,28 @@ expect 2 "at least one axis" -- "$ZKSIM" sweep "$SC"
 expect 2 "SLURM_ARRAY_TASK_COUNT: not set" -- env SLURM_ARRAY_TASK_ID=1 "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5
 expect 2 "ZKSIM_SHARD_COUNT: not set" -- env JOB_COMPLETION_INDEX=1 "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5
 
+# --faults fuzz: bad values name their flag (or spec key).
+expect 2 "--faults: expected \"scenario\" or \"fuzz\", got \"fuz\"" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --faults fuz
+expect 2 "--max-faults: a fuzz generator setting needs --faults fuzz" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --max-faults 2
+expect 2 "--max-faults: faults per schedule must be in 1..100, got 0" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --faults fuzz --max-faults 0
+expect 2 "max-faults" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --faults fuzz --max-faults many
+expect 2 "--kinds: unknown fault kind \"ifdonw\"" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --faults fuzz --kinds ifdown,ifdonw
+expect 2 "--hosts: no host \"node9\"" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --faults fuzz --hosts node9
+expect 2 "--window: expected FROM..TO" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --faults fuzz --window 12s
+expect 2 "--heal-by: 31s is after the end of the run" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --faults fuzz --heal-by 31s
+expect 2 "--max-duration: expected a duration" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --faults fuzz --max-duration long
+expect 2 "changes what fault schedules name" -- "$ZKSIM" sweep "$SC" --grid zk.peers.2.host=node3,node1 --faults fuzz
+printf '{"scenario": "%s", "grid": ["zk.syncLimit=2,5"], "faults": "fuzz", "fuzz": {"maxFaults": 0}}\n' "$SC" >"$T/fz.json"
+expect 2 "fz.json: fuzz.maxFaults: faults per schedule must be in 1..100" -- "$ZKSIM" sweep --spec "$T/fz.json"
+# ... and good ones give the same bytes for any --jobs.
+F="--grid meta.localTimer=200ms,3600ms --grid meta.sessionTimeout=4s,6s --runs 6 --faults fuzz --max-faults 2"
+# shellcheck disable=SC2086
+"$ZKSIM" sweep "$SC" $F -q -j 1 -o "$T/fz1.csv" || fail=1
+# shellcheck disable=SC2086
+"$ZKSIM" sweep "$SC" $F -q -j 2 -o "$T/fz2.csv" || fail=1
+cmp "$T/fz1.csv" "$T/fz2.csv" && [ "$(wc -l <"$T/fz1.csv")" -eq 5 ] && echo "ok: --faults fuzz, -j 1 = -j 2" || fail=1
+"$ZKSIM" sweep --help | grep -q -- "--max-faults" && echo "ok: --help lists --max-faults" || fail=1
+
 # Shards, picked from the environment (Slurm and Kubernetes style), merged = the whole sweep.
 G="--grid zk.syncLimit=2,5,8 --grid meta.localTimer=200ms,3600ms --runs 2"
 # shellcheck disable=SC2086

@@ -2,14 +2,15 @@
 # zksim sweep survives kill -9: a sweep is killed (SIGKILL, twice, at arbitrary moments while
 # rows are being written), the same command is rerun each time, and the final CSV and JSONL are
 # byte-identical to an uninterrupted run's (which also uses another --jobs).
-# usage: kill_resume_test.sh ZKSIM SOURCE_DIR
+# usage: kill_resume_test.sh ZKSIM SOURCE_DIR [SWEEP FLAGS...]  (e.g. --faults fuzz)
 set -eu
 ZKSIM=$1
 SRC=$2
+shift 2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 SPEC="$SRC/tests/sweep/data/ifdown-small.json"
-GRID="--grid meta.localTimer=200ms:3600ms:200ms --grid meta.sessionTimeout=4s,6s --runs 12 --seed 3"
+GRID="--grid meta.localTimer=200ms:3600ms:200ms --grid meta.sessionTimeout=4s,6s --runs 12 --seed 3 $*"
 
 # shellcheck disable=SC2086
 "$ZKSIM" sweep "$SPEC" $GRID -j 2 -q -o "$T/ref.csv" -o "$T/ref.jsonl"

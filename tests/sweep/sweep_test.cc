@@ -451,3 +451,314 @@ TEST(Merge, NamesMissingAndDuplicatedPoints) {
   EXPECT_NE(err.find("spec hash"), std::string::npos) << err;
   EXPECT_EQ(merge_to({tmp / "absent.csv"}, &out, &err), 2);
 }
+
+// ---- --faults fuzz -----------------------------------------------------------------------------
+
+namespace {
+
+// The test scenario without its ifdown (a no-fault base), swept over the session timeout with two
+// spellings of the same value: points 0 and 1 have identical parameters.
+sw::Plan fuzz_plan(const std::string& faults, int runs = 12,
+                   std::vector<std::string> sets = {"faults=[]"}) {
+  sw::Spec s;
+  s.scenario_path = kData + "/ifdown-small.json";
+  s.sets = std::move(sets);
+  s.axes.push_back(sw::parse_axis("meta.sessionTimeout=6s,6000ms,4s"));
+  s.runs = runs;
+  s.seed = 21;
+  s.faults = faults;
+  return sw::make_plan(s);
+}
+
+// The row's metric fields (from "runs" on): what the parameters and faults determine.
+std::vector<std::string> metrics_of(const sw::Plan& plan, size_t point) {
+  const auto& p = plan.points[point];
+  auto f = sw::row_fields(plan, p, sw::compute_point(plan, p));
+  return std::vector<std::string>(f.begin() + static_cast<long>(sw::kAxisColumn + 1), f.end());
+}
+
+std::string config_error(const sw::Spec& s) {
+  try {
+    sw::make_plan(s);
+  } catch (const sim::ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(FuzzFaults, RunsContainFaults) {
+  // Without faults nothing fails over: one election, no unavailability window.
+  auto calm = fuzz_plan("scenario");
+  auto c = sw::compute_point(calm, calm.points[0]);
+  EXPECT_EQ(c.failovers, 0);
+  EXPECT_EQ(c.meta_stops, 0);
+  EXPECT_EQ(c.unavail_max_ns.back(), 0);
+  EXPECT_EQ(c.zk_elections, c.runs);  // the initial election only
+  // The same base with the fuzz generator's schedules: every run has 1..3 faults, and they show.
+  auto fz = fuzz_plan("fuzz");
+  ASSERT_TRUE(fz.fuzz);
+  for (int i = 0; i < fz.spec.runs; ++i) {
+    auto sch = sw::fuzz_schedule(fz, i);
+    EXPECT_GE(sch.faults.size(), 1u) << i;
+    EXPECT_LE(sch.faults.size(), 3u) << i;
+  }
+  auto f = sw::compute_point(fz, fz.points[0]);
+  EXPECT_EQ(f.runs, 12);
+  // (Numbers with seed 21: 3 failovers, 10 meta stops, 13 ZooKeeper elections, 2 runs without a
+  // meta leader for up to 11.4 s; many schedules hit only followers or heal within the timers.)
+  EXPECT_GT(f.failovers, 0);
+  EXPECT_GT(f.meta_stops, 0);
+  EXPECT_GT(f.zk_elections, f.runs);  // some schedules hit the ZooKeeper leader
+  int unavailable = 0;
+  for (int64_t ns : f.unavail_max_ns) unavailable += ns > 0;
+  EXPECT_GT(unavailable, 0);
+  EXPECT_GT(f.unavail_max_ns.back(), 1000'000'000);  // some run lost its meta leader for > 1 s
+  // The base scenario's own faults are replaced, not added to: with or without its ifdown, the
+  // fuzz sweep gives the same rows.
+  auto with_ifdown = fuzz_plan("fuzz", 12, {});
+  EXPECT_EQ(metrics_of(with_ifdown, 0), metrics_of(fz, 0));
+}
+
+TEST(FuzzFaults, EveryPointSeesTheSameSchedules) {
+  // Points 0 (6s) and 1 (6000ms) have identical parameters: with common fault schedules and run
+  // seeds their rows are identical; point 2 (4s) differs through its parameter only.
+  auto fz = fuzz_plan("fuzz");
+  auto r0 = metrics_of(fz, 0), r1 = metrics_of(fz, 1), r2 = metrics_of(fz, 2);
+  EXPECT_EQ(r0, r1);
+  EXPECT_NE(r0, r2);
+  // With the scenario's faults (the ifdown) the run seeds depend on the point: identical
+  // parameters give different rows (different unavailability windows).
+  auto sc = fuzz_plan("scenario", 12, {});
+  EXPECT_NE(metrics_of(sc, 0), metrics_of(sc, 1));
+}
+
+TEST(FuzzFaults, SchedulesAreTheFuzzCampaignsOfTheSweepSeed) {
+  auto fz = fuzz_plan("fuzz");
+  // No axis moves the generator's defaults here except the 4 s point, which only starts earlier:
+  // the window is the base's (the latest start, the earliest heal).
+  zksim::fuzz::Bounds b;
+  zksim::fuzz::complete_bounds(fz.base, {}, b);
+  auto d = zksim::fuzz::default_gen_config(fz.base, b);
+  EXPECT_EQ(fz.gen.window_from, d.window_from);
+  EXPECT_EQ(fz.gen.window_to, d.window_to);
+  EXPECT_EQ(fz.gen.heal_by, d.heal_by);
+  EXPECT_EQ(fz.gen.max_faults, 3);
+  EXPECT_TRUE(fz.gen.kinds.empty());
+  EXPECT_TRUE(fz.gen.vary_seed);
+  for (int i = 0; i < fz.spec.runs; ++i) {
+    EXPECT_TRUE(sw::fuzz_schedule(fz, i) == zksim::fuzz::generate_run(fz.base, d, 21, i)) << i;
+  }
+  EXPECT_FALSE(sw::fuzz_schedule(fz, 0) == sw::fuzz_schedule(fz, 1));
+  // A point's stats are the aggregate of fuzz::run_schedule over those schedules.
+  const auto& p = fz.points[2];
+  auto s = sw::compute_point(fz, p);
+  int64_t failovers = 0, elections = 0;
+  ::scenario::Scenario work = p.sc;
+  for (int i = 0; i < fz.spec.runs; ++i) {
+    auto r = zksim::fuzz::run_schedule(work, zksim::fuzz::generate_run(fz.base, d, 21, i), false);
+    failovers += std::max<int64_t>(0, r.metrics.meta_leader_changes - 1);
+    elections += r.metrics.zk_elections;
+  }
+  EXPECT_EQ(s.failovers, failovers);
+  EXPECT_EQ(s.zk_elections, elections);
+  // The sweep seed picks the schedules; the spec hash covers the fault model and its settings.
+  sw::Spec other = fz.spec;
+  other.seed = 22;
+  auto o = sw::make_plan(other);
+  EXPECT_FALSE(sw::fuzz_schedule(o, 0) == sw::fuzz_schedule(fz, 0));
+  EXPECT_NE(o.spec_hash, fz.spec_hash);
+  EXPECT_NE(fuzz_plan("scenario").spec_hash, fz.spec_hash);
+  sw::Spec fewer = fz.spec;
+  fewer.fuzz.max_faults = 1;
+  auto f1 = sw::make_plan(fewer);
+  EXPECT_NE(f1.spec_hash, fz.spec_hash);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(sw::fuzz_schedule(f1, i).faults.size(), 1u);
+}
+
+TEST(FuzzFaults, WindowFitsEveryPoint) {
+  // A 12 s session timeout needs longer to elect the first meta leader (4 s start jitter + 12 s;
+  // 30 s runs cap it at half the run): faults start after it at every point; a 40 s point heals
+  // by the 30 s points' deadline.
+  sw::Spec s;
+  s.scenario_path = kData + "/ifdown-small.json";
+  s.axes.push_back(sw::parse_axis("meta.sessionTimeout=4s,12s"));
+  s.axes.push_back(sw::parse_axis("duration=30s,40s"));
+  s.runs = 2;
+  s.faults = "fuzz";
+  auto plan = sw::make_plan(s);
+  zksim::fuzz::Bounds b;
+  auto base = zksim::fuzz::default_gen_config(plan.base, b);
+  auto slow = zksim::fuzz::default_gen_config(plan.points[3].sc, b);      // 12s, 40s
+  auto long_run = zksim::fuzz::default_gen_config(plan.points[1].sc, b);  // 4s, 40s
+  EXPECT_GT(slow.window_from, base.window_from);
+  EXPECT_EQ(plan.gen.window_from, slow.window_from);
+  EXPECT_GT(long_run.heal_by, base.heal_by);
+  EXPECT_EQ(plan.gen.heal_by, base.heal_by);
+  EXPECT_EQ(plan.gen.window_to, base.heal_by - plan.gen.min_duration);
+  for (int i = 0; i < 30; ++i) {
+    for (const auto& f : sw::fuzz_schedule(plan, i).faults) {
+      EXPECT_GE(f.at, slow.window_from);
+      EXPECT_LE(f.at + f.duration.value_or(f.restart_after.value_or(sim::Duration::zero())),
+                base.heal_by);
+    }
+  }
+  // Explicit settings override.
+  s.fuzz.window_from = sim::Duration::s(12);
+  s.fuzz.window_to = sim::Duration::s(13);
+  s.fuzz.heal_by = sim::Duration::s(20);
+  s.fuzz.max_duration = sim::Duration::s(2);
+  s.fuzz.kinds = {"ifdown"};
+  auto t = sw::make_plan(s);
+  for (int i = 0; i < 30; ++i) {
+    for (const auto& f : sw::fuzz_schedule(t, i).faults) {
+      EXPECT_EQ(f.kind, "ifdown");
+      EXPECT_GE(f.at, sim::Duration::s(12));
+      EXPECT_LE(f.at, sim::Duration::s(13));
+      EXPECT_LE(*f.duration, sim::Duration::s(2));
+    }
+  }
+}
+
+TEST(FuzzFaults, OutputIsIndependentOfJobsAndResumes) {
+  auto plan = fuzz_plan("fuzz", 6);
+  TempDir tmp;
+  std::string one = run_to(plan, tmp / "j1.csv", 1);
+  std::string two = run_to(plan, tmp / "j2.csv", 2);
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(count_lines(one), 4);
+  // Killed mid-row: the resume recomputes the rest only and ends with the same bytes.
+  size_t cut = one.find('\n', one.find('\n') + 1) + 1;  // header + point 0
+  spit(tmp / "part.csv", one.substr(0, cut + 7));
+  sw::RunConfig cfg;
+  cfg.jobs = 2;
+  cfg.quiet = true;
+  cfg.outputs = {tmp / "part.csv"};
+  sw::RunReport rep;
+  ASSERT_EQ(sw::run_sweep(plan, cfg, &rep), 0);
+  EXPECT_EQ(rep.points_skipped, 1u);
+  EXPECT_EQ(rep.points_done, 2u);
+  EXPECT_EQ(slurp(tmp / "part.csv"), one);
+  // A scenario-faults sweep of the same grid refuses to resume into it.
+  auto sc = fuzz_plan("scenario", 6);
+  EXPECT_EQ(sw::run_sweep(sc, cfg), 2);
+  EXPECT_EQ(slurp(tmp / "part.csv"), one);
+}
+
+TEST(FuzzFaults, BadSettingsNameTheirSource) {
+  sw::Spec s;
+  s.scenario_path = kData + "/ifdown-small.json";
+  s.axes.push_back(sw::parse_axis("meta.localTimer=1s,2s"));
+  s.faults = "fuz";
+  EXPECT_NE(config_error(s).find("--faults: expected \"scenario\" or \"fuzz\", got \"fuz\""),
+            std::string::npos)
+      << config_error(s);
+  s.faults = "scenario";
+  s.fuzz.max_faults = 2;
+  s.fuzz.source["maxFaults"] = "--max-faults";
+  EXPECT_NE(config_error(s).find("--max-faults: a fuzz generator setting needs --faults fuzz"),
+            std::string::npos)
+      << config_error(s);
+  s.faults = "fuzz";
+  s.fuzz.hosts = {"node9"};
+  EXPECT_NE(config_error(s).find("--hosts: no host \"node9\""), std::string::npos)
+      << config_error(s);
+  s.fuzz.hosts.clear();
+  s.fuzz.heal_by = sim::Duration::s(31);
+  EXPECT_NE(config_error(s).find("--heal-by: 31s is after the end of the run (30s)"),
+            std::string::npos)
+      << config_error(s);
+  s.fuzz.heal_by.reset();
+  // Points must keep what the schedules name.
+  s.axes.push_back(sw::parse_axis("zk.peers.2.host=node3,node1"));
+  EXPECT_NE(config_error(s).find("--faults: fuzz: point 1 (meta.localTimer=1s;zk.peers.2.host="
+                                 "node1) changes what fault schedules name"),
+            std::string::npos)
+      << config_error(s);
+  for (auto [bad, flag] : std::vector<std::pair<std::function<void()>, std::string>>{
+           {[] { sw::parse_max_faults(0, "--max-faults"); }, "--max-faults: "},
+           {[] { sw::parse_max_faults(101, "--max-faults"); }, "--max-faults: "},
+           {[] { sw::parse_kinds({"ifdonw"}, "--kinds"); }, "--kinds: unknown fault kind"},
+           {[] { sw::parse_kinds({""}, "--kinds"); }, "--kinds: "},
+           {[] {
+              sw::FuzzSpec f;
+              sw::parse_window("10s", "--window", f);
+            },
+            "--window: expected FROM..TO"},
+           {[] {
+              sw::FuzzSpec f;
+              sw::parse_window("20s..10s", "--window", f);
+            },
+            "--window: TO < FROM"},
+           {[] { sw::parse_fuzz_duration("soon", "--heal-by"); }, "--heal-by: "}}) {
+    try {
+      bad();
+      ADD_FAILURE() << "no error for " << flag;
+    } catch (const sim::ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(flag, 0), 0u) << e.what();
+    }
+  }
+}
+
+TEST(FuzzFaults, SpecFile) {
+  TempDir tmp;
+  fs::copy_file(kData + "/ifdown-small.json", tmp / "base.json");
+  spit(tmp / "spec.json",
+       R"({"scenario": "base.json", "grid": ["meta.localTimer=1s,2s"], "runs": 3, "seed": 4,
+  "faults": "fuzz",
+  "fuzz": {"maxFaults": 2, "kinds": "ifdown,pause", "hosts": ["node1", "node2"],
+           "window": "12s..14s", "healBy": "25s", "maxDuration": "5s", "metaPauses": false,
+           "fixedSeed": true}})");
+  auto s = sw::load_spec(tmp / "spec.json");
+  EXPECT_EQ(s.faults, "fuzz");
+  EXPECT_EQ(s.fuzz.max_faults, 2);
+  EXPECT_EQ(s.fuzz.kinds, (std::vector<std::string>{"ifdown", "pause"}));
+  EXPECT_EQ(s.fuzz.hosts, (std::vector<std::string>{"node1", "node2"}));
+  EXPECT_EQ(s.fuzz.window_from, sim::Duration::s(12));
+  EXPECT_EQ(s.fuzz.window_to, sim::Duration::s(14));
+  EXPECT_EQ(s.fuzz.heal_by, sim::Duration::s(25));
+  EXPECT_EQ(s.fuzz.max_duration, sim::Duration::s(5));
+  EXPECT_EQ(s.fuzz.meta_pauses, false);
+  EXPECT_EQ(s.fuzz.fixed_seed, true);
+  auto plan = sw::make_plan(s);
+  EXPECT_EQ(plan.gen.max_faults, 2);
+  EXPECT_FALSE(plan.gen.vary_seed);
+  EXPECT_FALSE(plan.gen.meta_pauses);
+  for (int i = 0; i < 20; ++i) {
+    auto sch = sw::fuzz_schedule(plan, i);
+    EXPECT_EQ(sch.seed, 7u);  // the scenario's
+    for (const auto& f : sch.faults) {
+      EXPECT_TRUE(f.kind == "ifdown" || f.kind == "pause") << f.kind;
+      if (f.kind == "pause") {
+        EXPECT_EQ(f.target.rfind("zk:", 0), 0u) << f.target;
+      }
+    }
+  }
+  auto bad = [&](const std::string& fuzz, const std::string& faults = "fuzz") {
+    spit(tmp / "bad.json",
+         R"({"scenario": "base.json", "grid": ["meta.localTimer=1s"], "faults": ")" + faults +
+             R"(", "fuzz": )" + fuzz + "}");
+    try {
+      sw::make_plan(sw::load_spec(tmp / "bad.json"));
+    } catch (const sim::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  std::string b = tmp / "bad.json";
+  EXPECT_EQ(bad(R"({"maxFaults": 0})").rfind(b + ": fuzz.maxFaults: ", 0), 0u)
+      << bad(R"({"maxFaults": 0})");
+  EXPECT_EQ(
+      bad(R"({"kinds": ["crash", "flood"]})").rfind(b + ": fuzz.kinds: unknown fault kind", 0), 0u);
+  EXPECT_EQ(bad(R"({"maxFault": 2})").rfind(b + ": fuzz.maxFault: unknown key", 0), 0u);
+  EXPECT_EQ(bad(R"({"window": "12s"})").rfind(b + ": fuzz.window: expected FROM..TO", 0), 0u);
+  EXPECT_EQ(bad(R"({"hosts": ["node7"]})").rfind(b + ": fuzz.hosts: no host \"node7\"", 0), 0u)
+      << bad(R"({"hosts": ["node7"]})");
+  EXPECT_EQ(bad(R"({"metaPauses": "no"})").rfind(b + ": fuzz.metaPauses: expected true", 0), 0u);
+  EXPECT_EQ(bad(R"({"maxFaults": 2})", "scenario")
+                .rfind(b + ": fuzz.maxFaults: a fuzz generator setting needs --faults fuzz", 0),
+            0u)
+      << bad(R"({"maxFaults": 2})", "scenario");
+  EXPECT_EQ(bad("[]").rfind(b + ": fuzz: expected an object", 0), 0u);
+}

@@ -32,14 +32,6 @@ namespace zksim::sweep {
 using nlohmann::json;
 using sim::ConfigError;
 
-namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  size_t e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::string cur;
@@ -53,6 +45,14 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
   out.push_back(cur);
   return out;
+}
+
+namespace {
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  size_t e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
 std::optional<int64_t> parse_int(const std::string& s) {
@@ -157,18 +157,81 @@ Axis parse_axis(const std::string& arg, const std::string& where) {
   return a;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fuzz generator settings
+
+std::string FuzzSpec::where(const std::string& setting) const {
+  auto it = source.find(setting);
+  if (it != source.end()) return it->second;
+  static const std::map<std::string, std::string> flags = {{"maxFaults", "--max-faults"},
+                                                           {"kinds", "--kinds"},
+                                                           {"hosts", "--hosts"},
+                                                           {"window", "--window"},
+                                                           {"healBy", "--heal-by"},
+                                                           {"maxDuration", "--max-duration"},
+                                                           {"metaPauses", "--no-meta-pauses"},
+                                                           {"fixedSeed", "--fixed-seed"}};
+  auto f = flags.find(setting);
+  return f == flags.end() ? setting : f->second;
+}
+
+int parse_max_faults(int64_t v, const std::string& where) {
+  if (v < 1 || v > 100)
+    throw ConfigError(where, fmt::format("faults per schedule must be in 1..100, got {}", v));
+  return static_cast<int>(v);
+}
+
+std::vector<std::string> parse_kinds(const std::vector<std::string>& kinds,
+                                     const std::string& where) {
+  const auto& all = fuzz::all_kinds();
+  std::vector<std::string> out;
+  for (const auto& raw : kinds) {
+    std::string k = trim(raw);
+    if (k.empty()) continue;
+    if (std::find(all.begin(), all.end(), k) == all.end()) {
+      std::string known;
+      for (const auto& a : all) known += (known.empty() ? "" : ", ") + a;
+      throw ConfigError(where, fmt::format("unknown fault kind \"{}\" (known: {})", k, known));
+    }
+    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  }
+  if (out.empty()) throw ConfigError(where, "give at least one fault kind");
+  return out;
+}
+
+sim::Duration parse_fuzz_duration(const std::string& text, const std::string& where) {
+  std::string err;
+  auto d = sim::parse_duration(trim(text), &err);
+  if (!d || *d < sim::Duration::zero()) {
+    throw ConfigError(where, fmt::format("expected a duration like 500ms or 7s, got \"{}\"{}", text,
+                                         err.empty() ? "" : " (" + err + ")"));
+  }
+  return *d;
+}
+
+void parse_window(const std::string& text, const std::string& where, FuzzSpec& f) {
+  auto dots = text.find("..");
+  if (dots == std::string::npos)
+    throw ConfigError(where, fmt::format("expected FROM..TO like 60s..90s, got \"{}\"", text));
+  auto from = parse_fuzz_duration(text.substr(0, dots), where);
+  auto to = parse_fuzz_duration(text.substr(dots + 2), where);
+  if (to < from) throw ConfigError(where, fmt::format("TO < FROM in \"{}\"", text));
+  f.window_from = from;
+  f.window_to = to;
+}
+
 Spec load_spec(const std::string& path) {
   json doc = sim::read_json_file(path, "spec");
   auto err = [&](const std::string& key, const std::string& msg) {
     return ConfigError(fmt::format("{}: {}", path, key), msg);
   };
   if (!doc.is_object()) throw err("(top level)", "expected an object");
-  static const std::set<std::string> known = {"scenario", "set",    "grid",   "runs",
-                                              "seed",     "faults", "comment"};
+  static const std::set<std::string> known = {"scenario", "set",    "grid", "runs",
+                                              "seed",     "faults", "fuzz", "comment"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (!known.count(it.key())) {
       throw err(it.key(),
-                "unknown key (known keys: comment, faults, grid, runs, scenario, seed, set)");
+                "unknown key (known keys: comment, faults, fuzz, grid, runs, scenario, seed, set)");
     }
   }
   Spec s;
@@ -239,6 +302,65 @@ Spec load_spec(const std::string& path) {
     if (!doc["faults"].is_string()) throw err("faults", "expected \"scenario\" or \"fuzz\"");
     s.faults = doc["faults"].get<std::string>();
   }
+  if (doc.contains("fuzz")) {
+    const json& f = doc["fuzz"];
+    if (!f.is_object()) throw err("fuzz", "expected an object with the fuzz generator's settings");
+    static const std::set<std::string> fkeys = {"maxFaults",  "kinds",    "hosts",
+                                                "window",     "healBy",   "maxDuration",
+                                                "metaPauses", "fixedSeed"};
+    for (auto it = f.begin(); it != f.end(); ++it) {
+      if (!fkeys.count(it.key())) {
+        throw err("fuzz." + it.key(),
+                  "unknown key (known keys: fixedSeed, healBy, hosts, kinds, maxDuration, "
+                  "maxFaults, metaPauses, window)");
+      }
+    }
+    FuzzSpec& fz = s.fuzz;
+    auto where = [&](const std::string& key) { return fmt::format("{}: fuzz.{}", path, key); };
+    auto names = [&](const std::string& key) {
+      // A list of strings, or one comma-separated string.
+      const json& v = f[key];
+      std::vector<std::string> out;
+      if (v.is_string()) {
+        out = split(v.get<std::string>(), ',');
+      } else if (v.is_array()) {
+        for (const auto& x : v) {
+          if (!x.is_string()) throw ConfigError(where(key), "expected an array of strings");
+          out.push_back(x.get<std::string>());
+        }
+      } else {
+        throw ConfigError(where(key), "expected an array of strings or \"a,b,c\"");
+      }
+      return out;
+    };
+    auto text = [&](const std::string& key) {
+      if (!f[key].is_string()) throw ConfigError(where(key), "expected a string");
+      return f[key].get<std::string>();
+    };
+    auto flag = [&](const std::string& key) {
+      if (!f[key].is_boolean()) throw ConfigError(where(key), "expected true or false");
+      return f[key].get<bool>();
+    };
+    for (auto it = f.begin(); it != f.end(); ++it) fz.source[it.key()] = where(it.key());
+    if (f.contains("maxFaults")) {
+      if (!f["maxFaults"].is_number_integer())
+        throw ConfigError(where("maxFaults"), "expected an integer in 1..100");
+      fz.max_faults = parse_max_faults(f["maxFaults"].get<int64_t>(), where("maxFaults"));
+    }
+    if (f.contains("kinds")) fz.kinds = parse_kinds(names("kinds"), where("kinds"));
+    if (f.contains("hosts")) {
+      for (auto& h : names("hosts")) {
+        if (!trim(h).empty()) fz.hosts.push_back(trim(h));
+      }
+      if (fz.hosts.empty()) throw ConfigError(where("hosts"), "give at least one host");
+    }
+    if (f.contains("window")) parse_window(text("window"), where("window"), fz);
+    if (f.contains("healBy")) fz.heal_by = parse_fuzz_duration(text("healBy"), where("healBy"));
+    if (f.contains("maxDuration"))
+      fz.max_duration = parse_fuzz_duration(text("maxDuration"), where("maxDuration"));
+    if (f.contains("metaPauses")) fz.meta_pauses = flag("metaPauses");
+    if (f.contains("fixedSeed")) fz.fixed_seed = flag("fixedSeed");
+  }
   return s;
 }
 
@@ -246,17 +368,118 @@ uint64_t run_seed(uint64_t sweep_seed, const std::string& key, int run) {
   return sim::Rng::stream(sweep_seed, fmt::format("sweep/{}/{}", key, run)).next_u64();
 }
 
+fuzz::Schedule fuzz_schedule(const Plan& plan, int run) {
+  SIM_CHECK(plan.fuzz, "fuzz_schedule on a sweep without --faults fuzz");
+  return fuzz::generate_run(plan.base, plan.gen, plan.seed, static_cast<uint64_t>(run));
+}
+
+namespace {
+
+// What a fault schedule names: hosts, ZooKeeper peers (id and host), the meta hosts.
+std::string fault_targets(const scenario::Scenario& sc) {
+  std::string out = "hosts";
+  for (const auto& h : sc.hosts) out += " " + h.name;
+  out += "; zk";
+  for (const auto& p : sc.zk.peers) out += fmt::format(" {}@{}", p.id, p.host);
+  out += sc.meta.enabled ? "; meta" : "; no meta";
+  if (sc.meta.enabled) {
+    for (const auto& h : sc.meta.hosts) out += " " + h;
+  }
+  return out;
+}
+
+// The generator's settings for --faults fuzz (see make_plan in sweep.h).
+fuzz::GenConfig fuzz_gen_config(const Spec& spec, const scenario::Scenario& base,
+                                const std::vector<Point>& points) {
+  const FuzzSpec& fz = spec.fuzz;
+  auto defaults = [](const scenario::Scenario& sc) {
+    fuzz::Bounds b;
+    fuzz::complete_bounds(sc, {}, b);
+    return fuzz::default_gen_config(sc, b);
+  };
+  fuzz::GenConfig g = defaults(base);
+  const std::string targets = fault_targets(base);
+  for (const auto& p : points) {
+    if (fault_targets(p.sc) != targets) {
+      throw ConfigError("--faults",
+                        fmt::format("fuzz: point {} ({}) changes what fault schedules name ({} "
+                                    "instead of the base scenario's {}); every point must run the "
+                                    "same schedules, so sweep such fields with --faults scenario",
+                                    p.index, p.key, fault_targets(p.sc), targets));
+    }
+    fuzz::GenConfig d = defaults(p.sc);
+    g.window_from = std::max(g.window_from, d.window_from);
+    g.heal_by = std::min(g.heal_by, d.heal_by);
+  }
+  g.window_to = g.heal_by - g.min_duration;
+  if (fz.max_faults) g.max_faults = *fz.max_faults;
+  for (const auto& k : fz.kinds) g.kinds.insert(k);
+  for (const auto& h : fz.hosts) {
+    if (!base.find_host(h))
+      throw ConfigError(fz.where("hosts"),
+                        fmt::format("no host \"{}\" in {}", h, spec.scenario_path));
+    g.hosts.insert(h);
+  }
+  if (fz.max_duration) {
+    if (*fz.max_duration < g.min_duration)
+      throw ConfigError(fz.where("maxDuration"), fmt::format("below the shortest fault ({})",
+                                                             sim::format_duration(g.min_duration)));
+    g.max_duration = *fz.max_duration;
+  }
+  if (fz.heal_by) {
+    g.heal_by = *fz.heal_by;
+    g.window_to = std::min(g.window_to, g.heal_by - g.min_duration);
+    if (g.heal_by > base.duration)
+      throw ConfigError(fz.where("healBy"), fmt::format("{} is after the end of the run ({})",
+                                                        sim::format_duration(g.heal_by),
+                                                        sim::format_duration(base.duration)));
+    for (const auto& p : points) {
+      if (g.heal_by > p.sc.duration) {
+        throw ConfigError(fz.where("healBy"),
+                          fmt::format("{} is after the end of point {} ({}), which runs for {}",
+                                      sim::format_duration(g.heal_by), p.index, p.key,
+                                      sim::format_duration(p.sc.duration)));
+      }
+    }
+  }
+  if (fz.window_from) {
+    g.window_from = *fz.window_from;
+    g.window_to = *fz.window_to;
+  }
+  g.vary_seed = !fz.fixed_seed.value_or(false);
+  g.meta_pauses = fz.meta_pauses.value_or(true);
+  std::string err = fuzz::validate(g, base);
+  if (!err.empty()) {
+    bool window = err.find("window") != std::string::npos;
+    std::string where = !window && !fz.kinds.empty() ? fz.where("kinds")
+                        : window && fz.window_from   ? fz.where("window")
+                        : window && fz.heal_by       ? fz.where("healBy")
+                                                     : std::string("--faults");
+    throw ConfigError(
+        where, fmt::format("fuzz: {}{}", err,
+                           window && !fz.window_from && !fz.heal_by
+                               ? " (by default faults start once every point had time to elect a "
+                                 "meta leader: set the window with --window FROM..TO)"
+                               : ""));
+  }
+  return g;
+}
+
+}  // namespace
+
 Plan make_plan(const Spec& spec) {
   Plan plan;
   plan.spec = spec;
   if (spec.runs < 1) throw ConfigError("--runs", "must be at least 1");
-  if (spec.faults != "scenario") {
-    if (spec.faults == "fuzz") {
-      throw ConfigError(
-          "--faults", "\"fuzz\" needs the fuzz generator (tools/fuzz), which is not in this build");
-    }
+  if (spec.faults != "scenario" && spec.faults != "fuzz") {
     throw ConfigError("--faults",
                       fmt::format("expected \"scenario\" or \"fuzz\", got \"{}\"", spec.faults));
+  }
+  plan.fuzz = spec.faults == "fuzz";
+  if (!plan.fuzz && !spec.fuzz.source.empty()) {
+    throw ConfigError(
+        spec.fuzz.source.begin()->second,
+        "a fuzz generator setting needs --faults fuzz (\"faults\": \"fuzz\" in a spec)");
   }
   if (spec.axes.empty()) throw ConfigError("--grid", "a sweep needs at least one axis");
   std::set<std::string> paths;
@@ -280,7 +503,6 @@ Plan make_plan(const Spec& spec) {
   h["runs"] = spec.runs;
   h["seed"] = plan.seed;
   h["faults"] = spec.faults;
-  plan.spec_hash = fmt::format("{:016x}", sim::fnv1a64(h.dump()));
 
   size_t total = 1;
   for (const auto& a : spec.axes) {
@@ -316,6 +538,30 @@ Plan make_plan(const Spec& spec) {
     }
     plan.points.push_back(std::move(p));
   }
+  if (plan.fuzz) {
+    plan.gen = fuzz_gen_config(spec, base, plan.points);
+    const fuzz::GenConfig& g = plan.gen;
+    json kinds = json::array(), hosts = json::array();
+    for (const auto& k : g.kinds) kinds.push_back(k);
+    for (const auto& x : g.hosts) hosts.push_back(x);
+    plan.base = base;
+    fuzz::Schedule first = fuzz_schedule(plan, 0);
+    json run0 = json::array();
+    for (const auto& f : first.faults) run0.push_back(scenario::fault_to_json(f));
+    h["fuzz"] = json{{"kinds", kinds},
+                     {"hosts", hosts},
+                     {"maxFaults", g.max_faults},
+                     {"windowFrom", g.window_from.count_ns()},
+                     {"windowTo", g.window_to.count_ns()},
+                     {"minDuration", g.min_duration.count_ns()},
+                     {"maxDuration", g.max_duration.count_ns()},
+                     {"healBy", g.heal_by.count_ns()},
+                     {"varySeed", g.vary_seed},
+                     {"metaPauses", g.meta_pauses},
+                     {"run0", json{{"seed", first.seed}, {"faults", run0}}}};
+  }
+  plan.spec_hash = fmt::format("{:016x}", sim::fnv1a64(h.dump()));
+  plan.base = std::move(base);
   plan.columns = {"point", "points", "spec_hash", "shape", "key"};
   for (const auto& a : spec.axes) plan.columns.push_back(a.path);
   for (const char* c : {"runs", "dual_runs", "p_dual", "p_dual_lo", "p_dual_hi", "dual_max_ms",
@@ -330,16 +576,26 @@ Plan make_plan(const Spec& spec) {
 // ---------------------------------------------------------------------------------------------
 // One point
 
-PointStats compute_point(const Plan& plan, const Point& p, uint64_t* failed_seed) {
+PointStats compute_point(const Plan& plan, const Point& p, uint64_t* failed_seed, int* failed_run) {
   PointStats s;
   s.duration_ns = p.sc.duration.count_ns();
   s.unavail_max_ns.reserve(plan.spec.runs);
+  std::optional<scenario::Scenario> work;  // fuzz: the point with each run's faults
+  if (plan.fuzz) work = p.sc;
   for (int i = 0; i < plan.spec.runs; ++i) {
-    world::RunOptions opt;
-    uint64_t seed = run_seed(plan.seed, p.key, i);
-    opt.seed = seed;
-    if (failed_seed) *failed_seed = seed;
-    world::RunResult r = world::run(p.sc, opt);
+    if (failed_run) *failed_run = i;
+    world::RunResult r;
+    if (plan.fuzz) {
+      fuzz::Schedule sch = fuzz_schedule(plan, i);
+      if (failed_seed) *failed_seed = sch.seed;
+      r = fuzz::run_schedule(*work, sch, false);
+    } else {
+      world::RunOptions opt;
+      uint64_t seed = run_seed(plan.seed, p.key, i);
+      opt.seed = seed;
+      if (failed_seed) *failed_seed = seed;
+      r = world::run(p.sc, opt);
+    }
     const checks::Metrics& m = r.metrics;
     ++s.runs;
     if (m.meta_dual.count > 0) ++s.dual_runs;
@@ -651,7 +907,7 @@ Out open_output(const std::string& path, const Plan& plan) {
     if (hash != plan.spec_hash) {
       throw refuse(fmt::format(
           "written by a different sweep (spec hash {}, this sweep {}: the scenario, grid, "
-          "--runs, --seed or --set differ)",
+          "--runs, --seed, --set or --faults (or its fuzz settings) differ)",
           hash, plan.spec_hash));
     }
     if (points != static_cast<int64_t>(plan.points.size()) || point >= plan.points.size()) {
@@ -740,8 +996,9 @@ int run_sweep(const Plan& plan, const RunConfig& cfg, RunReport* report) {
       if (pos >= todo.size()) return;
       const Point& p = plan.points[todo[pos]];
       uint64_t seed = 0;
+      int run = 0;
       try {
-        PointStats s = compute_point(plan, p, &seed);
+        PointStats s = compute_point(plan, p, &seed, &run);
         auto f = row_fields(plan, p, s);
         std::string c = csv_line(f), j = jsonl_line(plan, f);
         runs_done += s.runs;
@@ -759,6 +1016,12 @@ int run_sweep(const Plan& plan, const RunConfig& cfg, RunReport* report) {
                                       for (const auto& x : plan.spec.sets) s += " --set " + x;
                                       for (size_t a = 0; a < p.values.size(); ++a) {
                                         s += " --set " + plan.spec.axes[a].path + "=" + p.values[a];
+                                      }
+                                      if (plan.fuzz) {  // run `run`'s fault schedule
+                                        json fs = json::array();
+                                        for (const auto& f : fuzz_schedule(plan, run).faults)
+                                          fs.push_back(scenario::fault_to_json(f));
+                                        s += " --set 'faults=" + fs.dump() + "'";
                                       }
                                       return s;
                                     }())

@@ -12,19 +12,31 @@
 // every output and fsync'ing it. So an output file is always the header plus rows in point order,
 // whatever --jobs is. Resume reads the outputs back, drops a torn last line, checks the header and
 // each row's spec hash, and skips the points already present.
+//
+// Fault models: "scenario" runs every point with the base scenario's faults (as overridden by the
+// point). "fuzz" replaces them, run by run, with a schedule from the fuzz generator
+// (tools/fuzz): run i of EVERY point gets fuzz::generate_run(base, gen, sweep seed, i), faults and
+// run seed alike (common random numbers), so the same schedules hit every point and differences
+// between rows come from the parameters, not from the faults drawn.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "models/scenario/scenario.h"
 #include "sim/config.h"
+#include "sim/time.h"
+#include "tools/fuzz/fuzz.h"
 
 namespace zksim::sweep {
+
+// Splits on every separator, keeping empty fields ("a,,b" -> "a", "", "b").
+std::vector<std::string> split(const std::string& s, char sep);
 
 // Bumped when the columns or their meaning change (part of the spec hash).
 inline constexpr int kFormatVersion = 1;
@@ -44,6 +56,31 @@ Axis parse_axis(const std::string& arg, const std::string& where = "--grid");
 // coarsest unit that divides lo and step ("200ms:1s:200ms" -> 200ms,400ms,...,1000ms).
 std::vector<std::string> expand_range(const std::string& text, const std::string& where);
 
+// Settings of the fuzz generator for --faults fuzz (the flags of `zksim fuzz` that make sense in a
+// sweep). Unset fields keep fuzz::default_gen_config's values, computed over the base scenario
+// and tightened so that they fit every point (see make_plan).
+struct FuzzSpec {
+  std::optional<int> max_faults;                        // 1..100
+  std::vector<std::string> kinds;                       // subset of fuzz::all_kinds(); empty = all
+  std::vector<std::string> hosts;                       // hosts the faults may touch; empty = all
+  std::optional<sim::Duration> window_from, window_to;  // fault start times
+  std::optional<sim::Duration> max_duration, heal_by;
+  std::optional<bool> meta_pauses;  // default true
+  std::optional<bool> fixed_seed;   // default false: the run seed is drawn with the schedule
+  // Where each given setting came from, for messages: setting name as in the spec file
+  // ("healBy") -> "--heal-by" or "spec.json: fuzz.healBy".
+  std::map<std::string, std::string> source;
+  std::string where(const std::string& setting) const;
+};
+
+// Parsers for the fuzz settings; errors are sim::ConfigError naming `where`.
+int parse_max_faults(int64_t v, const std::string& where);
+std::vector<std::string> parse_kinds(const std::vector<std::string>& kinds,
+                                     const std::string& where);
+// "FROM..TO", e.g. "60s..90s".
+void parse_window(const std::string& text, const std::string& where, FuzzSpec& f);
+sim::Duration parse_fuzz_duration(const std::string& text, const std::string& where);
+
 struct Spec {
   std::string scenario_path;
   std::vector<std::string> sets;  // extra overrides applied to the base scenario
@@ -51,11 +88,14 @@ struct Spec {
   int runs = 20;
   std::optional<uint64_t> seed;  // default: the base scenario's seed
   std::string faults = "scenario";
+  FuzzSpec fuzz;
 };
 
 // Reads a spec file: {"scenario": "path (relative to the spec)", "set": ["k=v"...],
 // "grid": ["path=values", {"field": "path", "values": [...]} | {"field":..., "range": "a:b:c"}],
-// "runs": N, "seed": S, "faults": "scenario"}. Throws sim::ConfigError naming the file and key.
+// "runs": N, "seed": S, "faults": "scenario" | "fuzz", "fuzz": {"maxFaults": 3, "kinds": [...],
+// "hosts": [...], "window": "60s..90s", "maxDuration": "15s", "healBy": "80s", "metaPauses": true,
+// "fixedSeed": false}}. Throws sim::ConfigError naming the file and key.
 Spec load_spec(const std::string& path);
 
 struct Point {
@@ -68,17 +108,33 @@ struct Point {
 struct Plan {
   Spec spec;
   uint64_t seed = 0;
-  std::string spec_hash;  // 16 hex digits over format version, base doc, axes, runs, seed, faults
+  // 16 hex digits over format version, base doc, axes, runs, seed, fault model (with fuzz: the
+  // generator settings and run 0's schedule, so that a changed generator is not resumed into).
+  std::string spec_hash;
+  scenario::Scenario base;  // after --set
+  bool fuzz = false;        // --faults fuzz
+  fuzz::GenConfig gen;      // the generator's effective settings (fuzz only)
   std::vector<Point> points;
   std::vector<std::string> columns;  // CSV header fields
   double duration_s = 0;             // of the base scenario (points may override it)
 };
 
 // Loads the base scenario, builds and validates every point. Throws sim::ConfigError.
+//
+// With --faults fuzz the generator's settings start from fuzz::default_gen_config over the base
+// scenario (faults start once the metas had time to elect a leader, heal 15 s before the end) and
+// are tightened to fit every point: the window starts at the latest such start and faults heal by
+// the earliest such heal of any point (a grid over meta.sessionTimeout or duration moves them).
+// Explicit settings (FuzzSpec) override. Every point must keep the base scenario's hosts,
+// ZooKeeper peers and meta hosts (the schedules name them), else ConfigError("--faults", ...).
 Plan make_plan(const Spec& spec);
 
-// The seed of run `run` of point `key`.
+// The seed of run `run` of point `key` (--faults scenario).
 uint64_t run_seed(uint64_t sweep_seed, const std::string& key, int run);
+
+// The fault schedule (faults and run seed) of run `run` of every point (--faults fuzz): the one
+// `zksim fuzz --seed <sweep seed>` draws for its run `run` with the same generator settings.
+fuzz::Schedule fuzz_schedule(const Plan& plan, int run);
 
 // One point's aggregate over its runs (integers; formatting is separate).
 struct PointStats {
@@ -95,9 +151,10 @@ struct PointStats {
   int64_t duration_ns = 0;              // the point's simulated duration per run
 };
 
-// Runs every run of point `p`. Throws sim::ConfigError / sim::InvariantError (with the seed in
-// `failed_seed`).
-PointStats compute_point(const Plan& plan, const Point& p, uint64_t* failed_seed = nullptr);
+// Runs every run of point `p`. Throws sim::ConfigError / sim::InvariantError (with the run's seed
+// in `failed_seed` and its index in `failed_run`).
+PointStats compute_point(const Plan& plan, const Point& p, uint64_t* failed_seed = nullptr,
+                         int* failed_run = nullptr);
 
 // The row's fields, formatted with fixed precision, in `plan.columns` order.
 std::vector<std::string> row_fields(const Plan& plan, const Point& p, const PointStats& s);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -31,7 +32,52 @@ struct SweepArgs {
   bool progress = false;
   bool no_progress = false;
   bool dry_run = false;
+  // --faults fuzz: the generator's settings (as in zksim fuzz).
+  std::optional<int> max_faults;
+  std::string kinds, hosts, window, max_duration, heal_by;
+  bool no_meta_pauses = false;
+  bool fixed_seed = false;
 };
+
+// Flags override the spec file's "fuzz" settings.
+void apply_fuzz_flags(const SweepArgs& a, FuzzSpec& f) {
+  if (a.max_faults) {
+    f.max_faults = parse_max_faults(*a.max_faults, "--max-faults");
+    f.source["maxFaults"] = "--max-faults";
+  }
+  if (!a.kinds.empty()) {
+    f.kinds = parse_kinds(split(a.kinds, ','), "--kinds");
+    f.source["kinds"] = "--kinds";
+  }
+  if (!a.hosts.empty()) {
+    f.hosts.clear();
+    for (const auto& h : split(a.hosts, ',')) {
+      if (!h.empty()) f.hosts.push_back(h);
+    }
+    if (f.hosts.empty()) throw sim::ConfigError("--hosts", "give at least one host");
+    f.source["hosts"] = "--hosts";
+  }
+  if (!a.window.empty()) {
+    parse_window(a.window, "--window", f);
+    f.source["window"] = "--window";
+  }
+  if (!a.max_duration.empty()) {
+    f.max_duration = parse_fuzz_duration(a.max_duration, "--max-duration");
+    f.source["maxDuration"] = "--max-duration";
+  }
+  if (!a.heal_by.empty()) {
+    f.heal_by = parse_fuzz_duration(a.heal_by, "--heal-by");
+    f.source["healBy"] = "--heal-by";
+  }
+  if (a.no_meta_pauses) {
+    f.meta_pauses = false;
+    f.source["metaPauses"] = "--no-meta-pauses";
+  }
+  if (a.fixed_seed) {
+    f.fixed_seed = true;
+    f.source["fixedSeed"] = "--fixed-seed";
+  }
+}
 
 int do_sweep(const SweepArgs& a) {
   Plan plan;
@@ -47,6 +93,7 @@ int do_sweep(const SweepArgs& a) {
     if (a.runs) spec.runs = *a.runs;
     if (a.seed) spec.seed = a.seed;
     if (!a.faults.empty()) spec.faults = a.faults;
+    apply_fuzz_flags(a, spec.fuzz);
     if (spec.runs < 1) throw sim::ConfigError("--runs", "must be at least 1");
     plan = make_plan(spec);
     if (!a.shard.empty()) {
@@ -82,6 +129,28 @@ int do_sweep(const SweepArgs& a) {
       for (const auto& v : ax.values) vs += (vs.empty() ? "" : ",") + v;
       fmt::print("axis {} ({} values): {}\n", ax.path, ax.values.size(), vs);
     }
+    if (plan.fuzz) {
+      const fuzz::GenConfig& g = plan.gen;
+      std::string kinds, hosts;
+      for (const auto& k : fuzz::all_kinds()) {
+        if (g.kinds.empty() || g.kinds.count(k)) kinds += (kinds.empty() ? "" : ",") + k;
+      }
+      for (const auto& h : g.hosts) hosts += (hosts.empty() ? "" : ",") + h;
+      fmt::print(
+          "faults fuzz: 1..{} of {} on {}; starts in [{}, {}], lengths {}..{}, healed by {}; "
+          "meta pauses {}; run seed {}\n",
+          g.max_faults, kinds, hosts.empty() ? "all hosts" : hosts,
+          sim::format_duration(g.window_from), sim::format_duration(g.window_to),
+          sim::format_duration(g.min_duration), sim::format_duration(g.max_duration),
+          sim::format_duration(g.heal_by), g.meta_pauses ? "on" : "off",
+          g.vary_seed ? "drawn per run" : fmt::format("fixed {}", plan.base.seed));
+      for (int i = 0; i < std::min(plan.spec.runs, 3); ++i) {
+        fmt::print("schedule of run {} (every point):\n{}", i,
+                   fuzz::describe(fuzz_schedule(plan, i)));
+      }
+    } else {
+      fmt::print("faults scenario ({} in the base scenario)\n", plan.base.faults.size());
+    }
     return 0;
   }
   return run_sweep(plan, cfg);
@@ -99,7 +168,8 @@ void register_sweep(CLI::App& app, int& exit_code) {
       "elections). Resumes "
       "into existing --out files; shards itself under Slurm arrays and Kubernetes Indexed Jobs");
   s->add_option("scenario", args->scenario, "Base scenario JSON (or give it in --spec)");
-  s->add_option("--spec", args->spec, "Sweep spec JSON: {scenario, set, grid, runs, seed, faults}");
+  s->add_option("--spec", args->spec,
+                "Sweep spec JSON: {scenario, set, grid, runs, seed, faults, fuzz}");
   s->add_option("--grid", args->grid,
                 "Axis: field=v1,v2,... or field=lo:hi:step (durations or integers), e.g. "
                 "meta.localTimer=200ms:4s:200ms; repeat for more axes (the last varies fastest)");
@@ -108,7 +178,26 @@ void register_sweep(CLI::App& app, int& exit_code) {
   s->add_option("--seed", args->seed,
                 "Sweep seed (default: the scenario's); run seeds derive from it");
   s->add_option("--faults", args->faults,
-                "Fault model: scenario (the base scenario's faults) or fuzz");
+                "Fault model: scenario (the base scenario's faults, default) or fuzz (run i of "
+                "every point gets the fuzz generator's schedule i, drawn from the sweep seed: "
+                "the same faults and run seed at every point)");
+  s->add_option("--max-faults", args->max_faults, "fuzz: faults per schedule 1..K (default 3)");
+  s->add_option("--kinds", args->kinds,
+                "fuzz: fault kinds, comma-separated (default all): ifdown,partition,cut,latency,"
+                "loss,pause,crash");
+  s->add_option("--hosts", args->hosts,
+                "fuzz: hosts the faults may touch, comma-separated (default all)");
+  s->add_option("--window", args->window,
+                "fuzz: fault start times FROM..TO, e.g. 60s..85s (default: from when every "
+                "point's metas could have elected a leader, meta.startJitter + session timeout "
+                "but at most half the run, until --heal-by minus 100ms)");
+  s->add_option("--max-duration", args->max_duration, "fuzz: longest fault (default 15s)");
+  s->add_option("--heal-by", args->heal_by,
+                "fuzz: every fault ends by then (default: 15 s before the end of the shortest "
+                "point, or the scenario's *AfterHeal check + 5 s, at most a quarter of the run)");
+  s->add_flag("--no-meta-pauses", args->no_meta_pauses, "fuzz: never pause a meta process");
+  s->add_flag("--fixed-seed", args->fixed_seed,
+              "fuzz: use the scenario's seed for every run (only the faults vary)");
   s->add_option("-j,--jobs", args->jobs, "Worker threads (default: the number of cores)");
   s->add_option(
       "--shard", args->shard,
