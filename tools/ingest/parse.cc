@@ -379,6 +379,11 @@ bool classify_zk_message(const ZkLine& zl, std::string_view cause, std::string_v
   }
   if (m.starts_with("Have quorum of supporters")) {
     ev.type = EventType::kLeaderQuorumFormed;
+    // "Have quorum of supporters, sids: [[1, 3, 4]]; starting up ..." (3.6+); 3.4 has no sids.
+    if (auto p = m.find("sids: "); p != std::string_view::npos) {
+      std::string_view s = m.substr(p + 6);
+      ev.detail = std::string(trim(s.substr(0, s.find(';'))));
+    }
     return true;
   }
   if (m.starts_with("Expiring session ")) {
@@ -423,6 +428,8 @@ bool classify_zk_message(const ZkLine& zl, std::string_view cause, std::string_v
       m.starts_with("Unexpected exception in LearnerHandler")) {
     ev.type = EventType::kLearnerHandlerError;
     ev.detail = std::string(trim(cause));
+    // The learner is in the thread name: "LearnerHandler-/10.10.10.146:40036".
+    if (zl.thread.starts_with("LearnerHandler-")) ev.server = std::string(zl.thread.substr(15));
     return true;
   }
   if (m.starts_with("Notification time out: ")) {

@@ -61,7 +61,7 @@ std::string local_day(std::int64_t ns, int offset_s) {
 
 Summary summarize(const Timeline& tl, int offset_s) {
   Summary s;
-  std::map<std::string, std::int64_t> zk_last, meta_last;  // last evidence per peer
+  std::map<std::string, std::int64_t> zk_last;  // last evidence per peer
   for (const FileReport& f : tl.files) {
     if (f.kind == FileKind::kZookeeper && f.last_ns != 0) {
       if (!f.host.empty()) {
@@ -75,7 +75,6 @@ Summary summarize(const Timeline& tl, int offset_s) {
       s.zk_span_end = std::max(s.zk_span_end, f.last_ns);
     }
     if (f.kind == FileKind::kMeta && f.last_ns != 0) {
-      meta_last[f.host] = std::max(meta_last[f.host], f.last_ns);
       s.meta_span_end = std::max(s.meta_span_end, f.last_ns);
     }
   }
@@ -122,6 +121,10 @@ Summary summarize(const Timeline& tl, int offset_s) {
       case EventType::kQuorumClusterState:
         if (e.state == "Expired" || e.state == "Stopped")
           close(meta[key], e.time_ns, "quorum_cluster " + e.state, s.meta_leaders);
+        // Leaving "Stopped" while leading: the stop was never logged, i.e. the process died and
+        // this is its restart (a clean stop logs "Stopping quorum cluster." and "--> Stopped").
+        else if (e.prev == "Stopped")
+          close(meta[key], e.time_ns, "restart", s.meta_leaders);
         break;
       case EventType::kClientStateChange:
         // The ZooKeeper session (and the meta's ephemeral leader node) is gone.
@@ -135,7 +138,9 @@ Summary summarize(const Timeline& tl, int offset_s) {
         close(meta[key], e.time_ns, "stopping quorum cluster", s.meta_leaders);
         break;
       case EventType::kMetaStart:
-        close(meta[key], e.time_ns, "restart", s.meta_leaders);
+        // "Meta rpc server starts at" is what a meta logs when it starts serving as the leader
+        // (the seed: node2's [ROLE CHANGE] at 00:51:50.256, this line at .545, still leading at
+        // 00:52:17), so it neither starts nor ends a leadership.
         break;
       default:
         break;
@@ -146,11 +151,10 @@ Summary summarize(const Timeline& tl, int offset_s) {
     std::int64_t end = it == zk_last.end() ? s.zk_span_end : it->second;
     close(o, std::max(end, o.iv.start_ns), "log_end", s.zk_leaders);
   }
-  for (auto& [k, o] : meta) {
-    auto it = meta_last.find(k);
-    std::int64_t end = it == meta_last.end() ? s.meta_span_end : it->second;
-    close(o, std::max(end, o.iv.start_ns), "log_end", s.meta_leaders);
-  }
+  // A meta leads undisturbed without logging a line, so a claim nothing ended lasts to the end of
+  // the observed meta span (the last line of any meta log), not to the last line of its own log.
+  for (auto& [k, o] : meta)
+    close(o, std::max(s.meta_span_end, o.iv.start_ns), "log_end", s.meta_leaders);
   auto by_start = [](const LeaderInterval& a, const LeaderInterval& b) {
     return std::tie(a.start_ns, a.peer, a.end_ns) < std::tie(b.start_ns, b.peer, b.end_ns);
   };

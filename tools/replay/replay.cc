@@ -19,6 +19,7 @@
 #include "tools/ingest/ingest.h"
 #include "tools/ingest/parse.h"
 #include "tools/ingest/summary.h"
+#include "tools/replay/infer_net.h"
 
 namespace zksim::replay {
 
@@ -62,19 +63,9 @@ void write_file(const fs::path& p, const std::string& text) {
   if (!out) throw ReplayError(fmt::format("{}: cannot write", p.string()));
 }
 
-std::string zk_node(const Event& e) {
-  return e.myid >= 0 ? fmt::format("zk:{}", e.myid) : fmt::format("zk@{}", e.host);
-}
-
-std::string where(const Timeline& tl, const Event& e) {
-  std::string f = e.file < tl.files.size() ? tl.files[e.file].path : "?";
-  return fmt::format("{}:{}", f, e.line);
-}
-
-json evidence(const Timeline& tl, const Event& e, std::string what) {
-  return json{
-      {"line", where(tl, e)}, {"time", ingest::format_utc(e.time_ns)}, {"what", std::move(what)}};
-}
+using detail::evidence;
+using detail::where;
+using detail::zk_node;
 
 // ---- timeline JSON input ------------------------------------------------------------------------
 
@@ -536,6 +527,46 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     addr_to_host[h.value("address", name)] = name;
     addr_to_host[name] = name;
   }
+  // The scenario's hosts in its own order (explicit hosts, then peers' and metas' hosts), which a
+  // partition must list in full: a host in no group is cut off from every other.
+  detail::NetContext nc;
+  nc.tl = &tl;
+  nc.keys = &keys;
+  nc.tick = tick;
+  nc.sync_to = sync_to;
+  nc.session = session;
+  nc.epoch = epoch;
+  {
+    auto add_host = [&](const std::string& h) {
+      if (h.empty() || std::find(nc.hosts.begin(), nc.hosts.end(), h) != nc.hosts.end()) return;
+      nc.hosts.push_back(h);
+      addr_to_host.emplace(h, h);
+    };
+    for (const auto& h : doc.value("hosts", json::array())) add_host(h.value("name", ""));
+    json z = doc.value("zk", json::object());
+    std::vector<std::string> peer_hosts;
+    if (z.contains("peers")) {
+      for (const auto& p : z["peers"]) {
+        std::string h = p.value("host", "");
+        nc.node_host[fmt::format("zk:{}", p.value("id", 0))] = h;
+        peer_hosts.push_back(h);
+      }
+    } else {
+      for (int i = 1; i <= z.value("count", 5); ++i) {
+        nc.node_host[fmt::format("zk:{}", i)] = fmt::format("node{}", i);
+        peer_hosts.push_back(fmt::format("node{}", i));
+      }
+    }
+    for (const auto& h : peer_hosts) add_host(h);
+    nc.voters = static_cast<int>(peer_hosts.size());
+    if (doc.contains("meta")) {
+      const json& m = doc["meta"];
+      if (m.contains("hosts"))
+        for (const auto& h : m["hosts"]) add_host(h.get<std::string>());
+    }
+    for (const auto& [n, h] : host_of_node) nc.node_host.emplace(n, h);
+    nc.addr_host = addr_to_host;
+  }
   auto events_of = [&](const std::string& node, int64_t from, int64_t to) {
     std::vector<const KeyEvent*> v;
     for (const auto& k : keys)
@@ -568,7 +599,9 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
   std::map<std::string, std::vector<const Event*>> unreach;
   for (const auto& e : tl.events) {
     if (e.type != EventType::kConnectionError) continue;
-    if (e.num == 101 || e.num == 113 || e.num == 112 || contains(e.state, "unreachable") ||
+    // ENETUNREACH / EHOSTUNREACH. Not 112 "Host is down": the C client logs that on EOF from a
+    // server that went LOOKING and closed, i.e. a server it could reach.
+    if (e.num == 101 || e.num == 113 || contains(e.state, "unreachable") ||
         contains(e.state, "No route"))
       unreach[e.host].push_back(&e);
   }
@@ -657,9 +690,14 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       if (labs64(x->time_ns - e.time_ns) < 200 * kMs) ++near;
     if (near >= 2) continue;  // the followers lost the leader: not a follower pause
     std::string L = zk_node(e);
+    // The learner the handler served (its address is in the thread name), when known.
+    std::string learner = nc.resolve(e.server);
     const Event* best = nullptr;
     for (const Event* x : fex) {
-      if (used.count(x) || x->time_ns <= e.time_ns || zk_node(*x) == L) continue;
+      // (An exception right after the timeout is the leader's close arriving (EOF), not a
+      // resume: the follower was not paused but cut off in one direction.)
+      if (used.count(x) || x->time_ns <= e.time_ns + 20 * kMs || zk_node(*x) == L) continue;
+      if (!learner.empty() && nc.host_of(zk_node(*x)) != learner) continue;
       if (!events_of(zk_node(*x), e.time_ns - sync_to, x->time_ns - 1).empty()) continue;
       if (!best || x->time_ns < best->time_ns) best = x;
     }
@@ -683,6 +721,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
               evidence(tl, *best, "the follower's first line after its silence: resume")})}};
     f.anchors.push_back({"at", key_of(e)});
     f.anchors.push_back({"end", key_of(*best)});
+    f.lost_pairs = {{nc.host_of(L), nc.host_of(zk_node(*best))}};
     out.push_back(std::move(f));
   }
 
@@ -715,8 +754,25 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       ev.push_back(evidence(
           tl, *x,
           fmt::format("{}: Exception when following the leader: {}", zk_node(*x), x->detail)));
+    // A killed leader logs nothing from its death to its restart; a paused one nothing from its
+    // last ping on; one that was cut off goes on logging (its LearnerHandlers, its quorum loss).
+    int64_t next_start = INT64_MAX;
+    for (const auto* k : events_of(L, g0.time_ns, INT64_MAX))
+      if (k->type == "peer_start") {
+        next_start = k->t_ns;
+        break;
+      }
+    bool silent =
+        events_of(L, g0.time_ns - 100 * kMs, std::min(g0.time_ns + tick, next_start - 1)).empty();
+    if (!silent && !events_of(L, g0.time_ns - sync_to, g0.time_ns + tick).empty()) {
+      detail::NetEpisode ep = detail::infer_network_episode(nc, L, group, used);
+      if (!ep.faults.empty()) {
+        for (auto& f : ep.faults) out.push_back(std::move(f));
+        continue;
+      }
+    }
     InferredFault f;
-    if (eof > rto) {
+    if (eof > rto && silent) {
       f.at_ns = g0.time_ns - epoch;
       f.fault = json{{"kind", "crash"}, {"target", L}};
       f.anchors.push_back({"at", key_of(g0)});
@@ -840,6 +896,87 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
   std::stable_sort(out.begin(), out.end(), [](const InferredFault& a, const InferredFault& b) {
     return a.at_ns < b.at_ns;
   });
+
+  // 6. A flaky link: three or more short stalls of a single host pair, all involving one host and
+  // each within 5 minutes of the previous one, are packet loss on that host's links (every lost
+  // segment costs a retransmission time-out, 200 ms doubling; a run of them outlasts
+  // syncLimit*tickTime or 2/3 of a session), not so many discrete cuts and pauses. They become one
+  // loss fault from the first stall to the last; its rate is fitted by simulation (approximate:
+  // which packets were lost is not in the logs).
+  auto stall = [&](const InferredFault& f) {
+    return f.lost_pairs.size() == 1 && f.end_ns && *f.end_ns - f.at_ns <= 10 * kS;
+  };
+  for (;;) {
+    std::vector<size_t> run_best;
+    std::string host_best;
+    // Both ends of one flaky link have the same stalls: the lossy one is the follower's side (a
+    // lossy leader host would stall every follower), i.e. the host whose peer logged more
+    // "Exception when following the leader" over the stalls.
+    auto follower_side = [&](const std::string& h, const std::vector<size_t>& run) {
+      int n = 0;
+      for (const Event* x : fex)
+        if (nc.host_of(zk_node(*x)) == h && x->time_ns - epoch >= out[run.front()].at_ns &&
+            x->time_ns - epoch <= out[run.back()].at_ns + 10 * kS)
+          ++n;
+      return n;
+    };
+    auto better = [&](const std::vector<size_t>& run, const std::string& h) {
+      if (run.size() != run_best.size()) return run.size() > run_best.size();
+      return !run.empty() && follower_side(h, run) > follower_side(host_best, run_best);
+    };
+    for (const auto& h : nc.hosts) {
+      std::vector<size_t> run;
+      for (size_t i = 0; i < out.size(); ++i) {
+        const auto& f = out[i];
+        if (!stall(f) || (f.lost_pairs[0].first != h && f.lost_pairs[0].second != h)) continue;
+        if (!run.empty() && f.at_ns - out[run.back()].at_ns > 300 * kS) {
+          if (better(run, h)) run_best = run, host_best = h;
+          run.clear();
+        }
+        run.push_back(i);
+      }
+      if (better(run, h)) run_best = run, host_best = h;
+    }
+    if (run_best.size() < 3) break;
+    InferredFault loss;
+    const InferredFault& first = out[run_best.front()];
+    loss.at_ns = first.at_window ? first.at_window->first : first.at_ns;
+    loss.end_ns = loss.at_ns;
+    json ev = json::array();
+    for (size_t i : run_best) {
+      const InferredFault& f = out[i];
+      loss.end_ns = std::max(*loss.end_ns, f.end_window ? f.end_window->second : *f.end_ns);
+      json fe = f.fault.value("evidence", json::array());
+      if (fe.is_array() && !fe.empty()) {
+        json x = fe[0];
+        x["what"] =
+            fmt::format("stall {}<->{} ({} {}): {}", f.lost_pairs[0].first, f.lost_pairs[0].second,
+                        f.fault.value("kind", ""), dur(*f.end_ns - f.at_ns), x.value("what", ""));
+        ev.push_back(x);
+      }
+    }
+    loss.fault = json{
+        {"kind", "loss"},
+        {"host", host_best},
+        {"loss", 0.2},
+        {"comment",
+         fmt::format("inferred: packet loss on {}'s links: {} short stalls of one of its links "
+                     "between {} and {} (each a cut in one direction or both, healed within "
+                     "seconds), not discrete faults. The rate is fitted by simulation to the "
+                     "recording and is approximate: which packets were lost is not in the logs, so "
+                     "a replay cannot match event by event",
+                     host_best, run_best.size(), ingest::format_utc(loss.at_ns + epoch),
+                     ingest::format_utc(*loss.end_ns + epoch))},
+        {"evidence", ev}};
+    loss.fit_param = "loss";
+    loss.fit_values = {0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5};
+    for (auto it = run_best.rbegin(); it != run_best.rend(); ++it)
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(*it));
+    out.push_back(std::move(loss));
+    std::stable_sort(out.begin(), out.end(), [](const InferredFault& a, const InferredFault& b) {
+      return a.at_ns < b.at_ns;
+    });
+  }
   return out;
 }
 
@@ -1135,28 +1272,31 @@ json replay(const Options& opt, std::string* text) {
                                  {"anchor", "first 'leading - broadcast'"}});
     }
   }
-  for (int it = 0;; ++it) {
-    base = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
-    if (opt.faults != "logs" || it >= opt.calibrate_iterations) break;
-    bool changed = false;
-    for (size_t i = 0; i < faults.size(); ++i) {
-      auto& f = faults[i];
-      for (const auto& a : f.anchors) {
-        const KeyEvent* s = nearest(base.keys, a.event, 3 * kS);
-        if (!s || s->t_ns == a.event.t_ns) continue;
-        int64_t d = a.event.t_ns - s->t_ns;
-        if (a.field == "at") f.at_ns += d;
-        if (a.field == "end" && f.end_ns) *f.end_ns += d;
-        calibration.push_back(json{{"iteration", it},
-                                   {"fault", i},
-                                   {"field", a.field},
-                                   {"anchor", a.event.key() + " @ " + a.event.where},
-                                   {"shift_ms", to_ms(d)}});
-        changed = true;
+  auto calibrate = [&](int stage) {
+    for (int it = 0;; ++it) {
+      base = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+      if (opt.faults != "logs" || it >= opt.calibrate_iterations) break;
+      bool changed = false;
+      for (size_t i = 0; i < faults.size(); ++i) {
+        auto& f = faults[i];
+        for (const auto& a : f.anchors) {
+          const KeyEvent* s = nearest(base.keys, a.event, 3 * kS);
+          if (!s || s->t_ns == a.event.t_ns) continue;
+          int64_t d = a.event.t_ns - s->t_ns;
+          if (a.field == "at") f.at_ns += d;
+          if (a.field == "end" && f.end_ns) *f.end_ns += d;
+          calibration.push_back(json{{"iteration", it + stage * opt.calibrate_iterations},
+                                     {"fault", i},
+                                     {"field", a.field},
+                                     {"anchor", a.event.key() + " @ " + a.event.where},
+                                     {"shift_ms", to_ms(d)}});
+          changed = true;
+        }
       }
+      if (!changed) break;
     }
-    if (!changed) break;
-  }
+  };
+  calibrate(0);
   // Fit the times the evidence only bounds: a coordinate search over each window.
   std::vector<KeyEvent> rec_keys0 = key_events(rec);
   auto score = [&](const SimOut& so) {
@@ -1170,29 +1310,99 @@ json replay(const Options& opt, std::string* text) {
     return std::make_pair(bad, sum);
   };
   if (opt.faults == "logs" && opt.fit_steps > 0) {
+    // Coordinate search, fault by fault and time by time: a grid over the window, then a finer
+    // grid around the best point. Chained faults interact (an earlier heal moves a later client's
+    // ping phase), so when a round leaves events unmatched or off, another round starts from the
+    // times found; it stops when nothing improves.
     auto best = score(base);
-    for (size_t i = 0; i < faults.size(); ++i) {
-      for (int which = 0; which < 2; ++which) {
-        auto& w = which == 0 ? faults[i].at_window : faults[i].end_window;
-        if (!w || (which == 1 && !faults[i].end_ns)) continue;
-        int64_t& v = which == 0 ? faults[i].at_ns : *faults[i].end_ns;
-        int64_t keep = v;
-        for (int k = 0; k <= opt.fit_steps; ++k) {
-          v = w->first + (w->second - w->first) * k / opt.fit_steps;
-          SimOut so = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
-          auto sc = score(so);
-          if (sc < best) best = sc, keep = v;
+    for (int round = 0; round < 3; ++round) {
+      auto before = best;
+      for (size_t i = 0; i < faults.size(); ++i) {
+        for (int which = 0; which < 2; ++which) {
+          auto& w = which == 0 ? faults[i].at_window : faults[i].end_window;
+          if (!w || (which == 1 && !faults[i].end_ns)) continue;
+          int64_t& v = which == 0 ? faults[i].at_ns : *faults[i].end_ns;
+          int64_t keep = v;
+          int64_t step = (w->second - w->first) / opt.fit_steps;
+          for (int pass = 0; pass < 2; ++pass) {
+            int64_t a = w->first, b = w->second;
+            if (pass == 1) {
+              if (step <= kMs) break;
+              a = std::max(w->first, keep - step);
+              b = std::min(w->second, keep + step);
+            }
+            std::vector<int64_t> cand;
+            for (int k = 0; k <= opt.fit_steps; ++k)
+              cand.push_back(a + (b - a) * k / opt.fit_steps);
+            // An end bounded by the first line showing contact again usually came shortly before
+            // it (the next retransmission, the next reconnect): also try just before that line.
+            if (which == 1 && pass == 0)
+              for (int64_t d : {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000})
+                if (b - d * kMs > a) cand.push_back(b - d * kMs);
+            for (int64_t c : cand) {
+              v = c;
+              if (v == keep && (pass == 1 || round > 0)) continue;
+              SimOut so = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+              auto sc = score(so);
+              if (sc < best) best = sc, keep = v;
+            }
+          }
+          v = keep;
+          calibration.push_back(json{{"round", round},
+                                     {"fault", i},
+                                     {"field", which == 0 ? "at" : "end"},
+                                     {"fitted", dur(keep)},
+                                     {"window", json::array({dur(w->first), dur(w->second)})},
+                                     {"unmatched", best.first},
+                                     {"sum_abs_delta_ms", to_ms(best.second)}});
         }
-        v = keep;
-        calibration.push_back(json{{"fault", i},
-                                   {"field", which == 0 ? "at" : "end"},
-                                   {"fitted", dur(keep)},
-                                   {"window", json::array({dur(w->first), dur(w->second)})},
-                                   {"unmatched", best.first},
-                                   {"sum_abs_delta_ms", to_ms(best.second)}});
       }
+      if (best == std::make_pair(int64_t{0}, int64_t{0}) || !(best < before)) break;
     }
     base = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+    // A random fault (a loss rate) cannot reproduce events one by one: its parameter is fitted to
+    // the recorded number of key events of each kind (type and state, any node), once the times are
+    // fitted.
+    std::map<std::string, int> rec_counts;
+    for (const auto& k : rec_keys0) ++rec_counts[k.type + " " + k.state];
+    auto count_score = [&](const SimOut& so) {
+      std::map<std::string, int> d = rec_counts;
+      for (const auto& k : so.keys) --d[k.type + " " + k.state];
+      int64_t off = 0;
+      for (const auto& [k, v] : d) off += v < 0 ? -v : v;
+      return off;
+    };
+    for (size_t i = 0; i < faults.size(); ++i) {
+      if (faults[i].fit_param.empty()) continue;
+      json& field = faults[i].fault[faults[i].fit_param];
+      json keep = field;
+      int64_t best_off = count_score(base);
+      for (double x : faults[i].fit_values) {
+        if (json(x) == keep) continue;
+        field = x;
+        SimOut so = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+        int64_t off = count_score(so);
+        if (off < best_off) best_off = off, keep = field, base = std::move(so);
+      }
+      field = keep;
+      calibration.push_back(json{{"fault", i},
+                                 {"field", faults[i].fit_param},
+                                 {"fitted", keep},
+                                 {"candidates", faults[i].fit_values},
+                                 {"key_event_count_difference", best_off}});
+    }
+    // The fitted times move the context the anchors were calibrated in (a later restart's boot
+    // draws, a client's ping phase): calibrate the anchored times once more, keeping it only if it
+    // matches better.
+    if (best != std::make_pair(int64_t{0}, int64_t{0})) {
+      std::vector<InferredFault> keep = faults;
+      SimOut kept = base;
+      calibrate(1);
+      if (!(score(base) < best)) {
+        faults = std::move(keep);
+        base = std::move(kept);
+      }
+    }
   }
   int64_t first_fault = INT64_MAX;
   for (const auto& f : faults) first_fault = std::min(first_fault, f.at_ns + su.epoch_ns);
@@ -1255,6 +1465,14 @@ json replay(const Options& opt, std::string* text) {
   for (const auto& f : faults) {
     json r = f.render();
     std::string what = r.value("target", r.value("host", ""));
+    if (r.contains("groups")) {
+      what.clear();
+      for (const auto& g : r["groups"])
+        what += (what.empty() ? "" : " | ") +
+                fmt::format("{}", fmt::join(g.get<std::vector<std::string>>(), ","));
+    } else if (r.contains("from")) {
+      what = r.value("from", "") + " -> " + r.value("to", "");
+    }
     t += fmt::format(
         "  {:>12}  {:<7} {:<14} {}{}\n", r["at"].get<std::string>(), r["kind"].get<std::string>(),
         what, r.contains("for") ? "for " + r["for"].get<std::string>() : "",

@@ -87,6 +87,13 @@ struct InferredFault {
     KeyEvent event;     // the recorded line whose simulated twin must land at the same time
   };
   std::vector<Anchor> anchors;
+  // Network faults: the host pairs whose loss of contact the fault explains (a flaky link shows
+  // as a series of short one-pair stalls, which replay folds into one loss fault).
+  std::vector<std::pair<std::string, std::string>> lost_pairs;
+  // A numeric field the evidence does not pin (a loss rate): replay simulates each candidate and
+  // keeps the best-matching one.
+  std::string fit_param;
+  std::vector<double> fit_values;
 };
 
 // Fault inference from the recorded timeline; `doc` is the scenario being built (tick, syncLimit,
