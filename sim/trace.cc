@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 
 #include "sim/rng.h"
 
@@ -26,6 +28,13 @@ int64_t Record::get_int(std::string_view key, int64_t dflt) const {
   return dflt;
 }
 
+std::string_view Record::str(std::string_view key) const {
+  const Value* v = get(key);
+  if (!v) return {};
+  if (auto p = std::get_if<std::string>(v)) return *p;
+  return {};
+}
+
 std::string Record::get_str(std::string_view key) const {
   const Value* v = get(key);
   if (!v) return {};
@@ -34,9 +43,24 @@ std::string Record::get_str(std::string_view key) const {
   return {};
 }
 
+namespace {
+
+bool needs_escape(char c) {
+  return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
-  for (char c : s) {
+  // Copy runs of plain characters in one append; escape the rest.
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = i;
+    while (j < s.size() && !needs_escape(s[j])) ++j;
+    out.append(s.data() + i, j - i);
+    if (j == s.size()) break;
+    char c = s[j];
     switch (c) {
       case '"':
         out += "\\\"";
@@ -54,25 +78,32 @@ void append_json_string(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out.push_back(c);
-        }
+        fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(c));
     }
+    i = j + 1;
   }
   out.push_back('"');
 }
 
 namespace {
 
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(res.ptr - buf));
+}
+
 void append_value(std::string& out, const Value& v) {
   if (auto p = std::get_if<int64_t>(&v)) {
-    out += std::to_string(*p);
+    append_int(out, *p);
   } else if (auto p = std::get_if<double>(&v)) {
     // Shortest round-trip representation: identical on every platform with the same bits.
     // JSON has no NaN or infinity: those become null.
-    out += std::isfinite(*p) ? fmt::format("{}", *p) : std::string("null");
+    if (std::isfinite(*p)) {
+      fmt::format_to(std::back_inserter(out), "{}", *p);
+    } else {
+      out += "null";
+    }
   } else if (auto p = std::get_if<bool>(&v)) {
     out += *p ? "true" : "false";
   } else {
@@ -92,7 +123,7 @@ namespace {
 
 void render_json_line(const Record& r, std::string& out) {
   out += "{\"t\":";
-  out += std::to_string(r.t.ns());
+  append_int(out, r.t.ns());
   out += ",\"type\":";
   append_json_string(out, r.type);
   out += ",\"node\":";
@@ -117,10 +148,12 @@ std::string to_json_line(const Record& r) {
 
 void Trace::emit(Record r) {
   // The hash is over the exact JSONL line; a reused buffer keeps rendering allocation-free.
-  line_.clear();
-  render_json_line(r, line_);
-  line_.push_back('\n');
-  hash_ = fnv1a64(line_, hash_);
+  if (hashing_) {
+    line_.clear();
+    render_json_line(r, line_);
+    line_.push_back('\n');
+    hash_ = fnv1a64(line_, hash_);
+  }
   ++count_;
   for (Sink* s : sinks_) s->on_record(r);
 }

@@ -49,6 +49,8 @@ struct Record {
   const Value* get(std::string_view key) const;
   int64_t get_int(std::string_view key, int64_t dflt = 0) const;
   std::string get_str(std::string_view key) const;
+  // The string field `key`, or "" when absent or not a string (no copy).
+  std::string_view str(std::string_view key) const;
 };
 
 // Canonical JSONL rendering: {"t":..,"type":..,"node":..,<fields in order>}.
@@ -74,6 +76,10 @@ class Trace {
   // Message records are costly and off by default.
   bool messages() const { return messages_; }
   void set_messages(bool on) { messages_ = on; }
+  // The hash renders every record as its JSONL line; campaigns that never report per-run hashes
+  // (fuzz, sweep) turn it off. hash() is then the empty-trace value.
+  void set_hashing(bool on) { hashing_ = on; }
+  bool hashing() const { return hashing_; }
   uint64_t next_span_id() { return ++span_ids_; }
 
  private:
@@ -82,6 +88,7 @@ class Trace {
   uint64_t count_ = 0;
   uint64_t span_ids_ = 0;
   bool messages_ = false;
+  bool hashing_ = true;
   std::string line_;
 };
 
@@ -131,6 +138,7 @@ class Rec {
 
  private:
   Rec& add(std::string key, Value v) {
+    if (r_.fields.capacity() == 0) r_.fields.reserve(6);  // one allocation for most records
     r_.fields.push_back(Field{std::move(key), std::move(v)});
     return *this;
   }

@@ -29,9 +29,11 @@ void Observer::on_record(const sim::Record& r) {
   if (type == "meta.leader") {
     meta_flips_.push_back(zbs::LeaderFlip{r.t, r.node, r.get_int("leading") != 0});
   } else if (type == "zk.state") {
-    bool leading = r.get_str("state") == "LEADING" && r.get_str("phase") == "broadcast";
-    bool was = zk_leading_[r.node];
-    if (leading && !was) {
+    NodeView& v = nodes_[r.node];
+    std::string_view state = r.str("state");
+    std::string_view phase = r.str("phase");
+    bool leading = state == "LEADING" && phase == "broadcast";
+    if (leading && !v.leading_broadcast) {
       ++m_.zk_elections;
       int64_t epoch = r.get_int("epoch", -1);
       auto& set = leaders_by_epoch_[epoch];
@@ -45,38 +47,40 @@ void Observer::on_record(const sim::Record& r) {
         unsafe_ = true;
       }
     }
-    zk_leading_[r.node] = leading;
-    PeerView& v = peers_[r.node];
-    v.state = r.get_str("state");
-    v.phase = r.get_str("phase");
-    v.epoch = r.get_int("epoch", -1);
+    v.peer = true;
+    v.leading_broadcast = leading;
+    v.following_broadcast = state == "FOLLOWING" && phase == "broadcast";
     v.leader = r.get_int("leader", -1);
     v.myid = r.node.rfind("zk:", 0) == 0 ? std::atoll(r.node.c_str() + 3) : -1;
     update_zk(r.t);
-  } else if (type == "gc.pause" || (type == "fault.start" && r.get_str("kind") == "pause")) {
-    if (pauses_[r.node]++ == 0) stopped_.insert(r.node);
+  } else if (type == "gc.pause" || (type == "fault.start" && r.str("kind") == "pause")) {
+    NodeView& v = nodes_[r.node];
+    if (v.pauses++ == 0) v.stopped = true;
     if (type == "gc.pause") ++m_.gc_pauses;
-    update_zk(r.t);
+    if (v.peer) update_zk(r.t);
   } else if (type == "gc.resume" ||
-             (type == "fault.end" && r.get_str("what").rfind("pause ", 0) == 0)) {
-    if (--pauses_[r.node] <= 0) {
-      pauses_[r.node] = 0;
-      stopped_.erase(r.node);
+             (type == "fault.end" && r.str("what").substr(0, 6) == "pause ")) {
+    NodeView& v = nodes_[r.node];
+    if (--v.pauses <= 0) {
+      v.pauses = 0;
+      v.stopped = false;
     }
-    update_zk(r.t);
-  } else if (type == "fault.start" && r.get_str("kind") == "crash") {
-    stopped_.insert(r.node);
-    pauses_[r.node] = 0;
-    update_zk(r.t);
+    if (v.peer) update_zk(r.t);
+  } else if (type == "fault.start" && r.str("kind") == "crash") {
+    NodeView& v = nodes_[r.node];
+    v.stopped = true;
+    v.pauses = 0;
+    if (v.peer) update_zk(r.t);
   } else if (type == "fault.restart" ||
-             (type == "fault.end" && r.get_str("what").rfind("crash ", 0) == 0)) {
-    stopped_.erase(r.node);
-    update_zk(r.t);
+             (type == "fault.end" && r.str("what").substr(0, 6) == "crash ")) {
+    NodeView& v = nodes_[r.node];
+    v.stopped = false;
+    if (v.peer) update_zk(r.t);
   } else if (type == "zk.follower.exception") {
     ++m_.zk_follower_exceptions;
   } else if (type == "zk.session.expire") {
     ++m_.zk_session_expirations;
-  } else if (type == "meta.role" && r.get_str("role") == "stopped") {
+  } else if (type == "meta.role" && r.str("role") == "stopped") {
     ++m_.meta_failovers;
   }
 }
@@ -84,21 +88,22 @@ void Observer::on_record(const sim::Record& r) {
 void Observer::update_zk(sim::Time t) {
   // Which leader, if any, serves: running, in broadcast, with a running quorum in its epoch.
   size_t ensemble = sc_.zk.peers.size();
-  std::string serving;
-  for (const auto& [node, v] : peers_) {
-    if (v.state != "LEADING" || v.phase != "broadcast" || stopped_.count(node)) continue;
+  const std::string* serving = nullptr;
+  for (const auto& [node, v] : nodes_) {
+    if (!v.peer || !v.leading_broadcast || v.stopped) continue;
     size_t votes = 1;
-    for (const auto& [fnode, f] : peers_) {
-      if (fnode == node || stopped_.count(fnode)) continue;
-      if (f.state == "FOLLOWING" && f.phase == "broadcast" && f.leader == v.myid) ++votes;
+    for (const auto& [fnode, f] : nodes_) {
+      if (!f.peer || &f == &v || f.stopped) continue;
+      if (f.following_broadcast && f.leader == v.myid) ++votes;
     }
-    if (votes * 2 > ensemble) serving = node;
+    if (votes * 2 > ensemble) serving = &node;
   }
-  for (const auto& [node, v] : peers_) {
-    bool& cur = zk_serving_[node];
-    if (cur != (node == serving)) {
-      cur = node == serving;
-      zk_flips_.push_back(zbs::LeaderFlip{t, node, cur});
+  for (auto& [node, v] : nodes_) {
+    if (!v.peer) continue;
+    bool now = &node == serving;
+    if (v.serving != now) {
+      v.serving = now;
+      zk_flips_.push_back(zbs::LeaderFlip{t, node, now});
     }
   }
 }

@@ -54,19 +54,21 @@ class Observer : public sim::Sink {
  private:
   const scenario::Scenario& sc_;
   std::vector<zbs::LeaderFlip> meta_flips_, zk_flips_;
-  std::map<std::string, bool> zk_serving_;
   void update_zk(sim::Time t);
-  struct PeerView {
-    std::string state, phase;
-    int64_t epoch = -1;
+  // What the checks know of one node (process): run state for every node, ZooKeeper view for the
+  // peers (`peer` once a zk.state record was seen). One ordered map: iteration in name order.
+  struct NodeView {
+    int pauses = 0;        // open GC / pause-fault pauses
+    bool stopped = false;  // paused or crashed
+    bool peer = false;
+    bool leading_broadcast = false;    // LEADING in broadcast
+    bool following_broadcast = false;  // FOLLOWING in broadcast
+    bool serving = false;              // the serving ZooKeeper leader (as last flipped)
     int64_t leader = -1;
     int64_t myid = -1;
   };
+  std::map<std::string, NodeView, std::less<>> nodes_;
   std::map<int64_t, std::set<std::string>> leaders_by_epoch_;
-  std::map<std::string, bool> zk_leading_;
-  std::map<std::string, PeerView> peers_;
-  std::set<std::string> stopped_;  // paused or crashed processes
-  std::map<std::string, int> pauses_;
   std::optional<sim::Time> last_heal_;
   Metrics m_;
   std::vector<std::string> violations_;

@@ -110,6 +110,7 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
   });
   if (!opt.logs_dir.empty()) s.trace.add_sink(&fault_sink);
   s.trace.set_messages(opt.messages);
+  s.trace.set_hashing(opt.hash);
   if (!opt.logs_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(opt.logs_dir, ec);
@@ -228,7 +229,7 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
   s.trace.finish(s.now());
   s.logs.flush();
 
-  res.trace_hash = s.trace.hash_hex();
+  res.trace_hash = opt.hash ? s.trace.hash_hex() : std::string();
   res.events = s.engine.events_processed();
   res.records = s.trace.count();
   res.sim_time = s.now().since_start();

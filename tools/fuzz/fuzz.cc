@@ -356,6 +356,7 @@ world::RunResult run_schedule(scenario::Scenario& work, const Schedule& s, bool 
   world::RunOptions opt;
   opt.seed = s.seed;
   opt.stop_on_unsafe = stop_on_unsafe;
+  opt.hash = false;  // a failure is replayed with `zksim run`, which prints the hash
   return world::run(work, opt);
 }
 

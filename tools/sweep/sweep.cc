@@ -593,6 +593,7 @@ PointStats compute_point(const Plan& plan, const Point& p, uint64_t* failed_seed
       world::RunOptions opt;
       uint64_t seed = run_seed(plan.seed, p.key, i);
       opt.seed = seed;
+      opt.hash = false;  // rows carry metrics, not per-run hashes
       if (failed_seed) *failed_seed = seed;
       r = world::run(p.sc, opt);
     }
