@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "sim/callback.h"
 #include "sim/time.h"
 
 namespace sim {
@@ -23,7 +24,7 @@ enum class StopReason { TimeLimit, EventBudget, Quiescent, Stopped };
 
 class Engine {
  public:
-  using Fn = std::function<void()>;
+  using Fn = Callback;
 
   Time now() const { return now_; }
   uint64_t events_processed() const { return processed_; }

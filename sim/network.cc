@@ -285,7 +285,7 @@ ProcId Network::peer(ConnId c, const Process& p) const {
   return cn.side[0].proc == p.id() ? cn.side[1].proc : cn.side[0].proc;
 }
 
-void Network::send(ConnId c, Process& from, std::function<void()> deliver, std::string_view label) {
+void Network::send(ConnId c, Process& from, Callback deliver, std::string_view label) {
   Conn& cn = conns_[c];
   int s = cn.side[0].proc == from.id() && cn.side[0].inc == from.incarnation() ? 0 : 1;
   if (!cn.side[s].open) return;
@@ -298,7 +298,7 @@ void Network::send(ConnId c, Process& from, std::function<void()> deliver, std::
         .flow(SpanKind::FlowOut, flow)
         .emit();
   }
-  push(c, s, Segment{SegKind::Data, std::move(deliver), flow, std::string(label)});
+  push(c, s, Segment{SegKind::Data, std::move(deliver), flow, flow ? std::string(label) : ""});
 }
 
 void Network::close(ConnId c, Process& p) {
@@ -334,7 +334,7 @@ void Network::on_process_crash(Process& p) {
   }
 }
 
-void Network::push(ConnId c, int s, Segment seg) {
+void Network::push(ConnId c, int s, Segment&& seg) {
   Conn& cn = conns_[c];
   Side& sd = cn.side[s];
   bool handshake_done = s == 1 || cn.established;
@@ -378,7 +378,7 @@ void Network::schedule_retry(ConnId c, int s) {
   });
 }
 
-void Network::transmit(ConnId c, int s, Segment seg) {
+void Network::transmit(ConnId c, int s, Segment&& seg) {
   Conn& cn = conns_[c];
   Side& sd = cn.side[s];
   HostId a = sd.host, b = cn.side[1 - s].host;
@@ -387,11 +387,17 @@ void Network::transmit(ConnId c, int s, Segment seg) {
   // FIFO per direction: a segment never overtakes the one sent before it.
   if (arrival < sd.last_arrival) arrival = sd.last_arrival;
   sd.last_arrival = arrival;
-  sim_.engine.at(
-      arrival, [this, c, s, seg = std::move(seg)]() mutable { arrive(c, 1 - s, std::move(seg)); });
+  sd.in_flight.push_back(std::move(seg));
+  sim_.engine.at(arrival, [this, c, s] {
+    // Arrival events of one direction run in transmit order (non-decreasing times, FIFO ties).
+    Side& from = conns_[c].side[s];
+    Segment seg = std::move(from.in_flight.front());
+    from.in_flight.pop_front();
+    arrive(c, 1 - s, std::move(seg));
+  });
 }
 
-void Network::arrive(ConnId c, int to_side, Segment seg) {
+void Network::arrive(ConnId c, int to_side, Segment&& seg) {
   Conn& cn = conns_[c];
   Side& rx = cn.side[to_side];
   if (seg.kind == SegKind::SynAck) {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/callback.h"
 #include "sim/rng.h"
 #include "sim/time.h"
 
@@ -91,7 +92,7 @@ class Network {
   // What the side `p` runs when the peer closes or resets (not called after p's own close()).
   void on_close(ConnId c, Process& p, CloseFn fn);
   // Queues `deliver` to run on the peer process, FIFO with everything else on this connection.
-  void send(ConnId c, Process& from, std::function<void()> deliver, std::string_view label = {});
+  void send(ConnId c, Process& from, Callback deliver, std::string_view label = {});
   // Orderly close by `p`: the peer sees Eof after what was sent before.
   void close(ConnId c, Process& p);
   bool is_open(ConnId c, const Process& p) const;
@@ -119,11 +120,34 @@ class Network {
   using Edge = Graph::edge_descriptor;
 
   enum class SegKind : uint8_t { Data, Fin, Rst, SynAck };
+  // A FIFO on a vector that allocates only when first used (most connections carry few segments
+  // at a time; std::deque allocates a map and a block up front).
+  template <class T>
+  class Fifo {
+   public:
+    void push_back(T&& v) { v_.push_back(std::move(v)); }
+    T& front() { return v_[head_]; }
+    void pop_front() {
+      if (++head_ == v_.size()) {
+        v_.clear();
+        head_ = 0;
+      } else if (head_ >= 64 && head_ * 2 >= v_.size()) {
+        // Never empty for long (a steady stream): drop the consumed prefix.
+        v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+    }
+    bool empty() const { return head_ == v_.size(); }
+
+   private:
+    std::vector<T> v_;
+    size_t head_ = 0;
+  };
   struct Segment {
     SegKind kind;
-    std::function<void()> fn;
+    Callback fn;
     uint64_t flow = 0;
-    std::string label;
+    std::string label;  // only for traced messages (flow != 0)
   };
   struct Side {
     ProcId proc = UINT32_MAX;
@@ -132,7 +156,10 @@ class Network {
     bool open = false;
     CloseFn on_close;
     // Outbound direction from this side.
-    std::deque<Segment> backlog;
+    std::vector<Segment> backlog;  // taken whole when it can go out
+    // Transmitted, not yet arrived, in arrival order (FIFO per direction): the arrival events
+    // carry only the connection and side, not the payload.
+    Fifo<Segment> in_flight;
     bool retry_pending = false;
     int retries = 0;
     Duration rto;
@@ -158,10 +185,10 @@ class Network {
   const LinkProps& props(HostId from, HostId to) const { return g_[edges_[from * stride_ + to]]; }
   void rebuild_edges();
   Duration sample_delay(HostId from, HostId to);
-  void push(ConnId c, int s, Segment seg);
-  void transmit(ConnId c, int s, Segment seg);
+  void push(ConnId c, int s, Segment&& seg);
+  void transmit(ConnId c, int s, Segment&& seg);
   void schedule_retry(ConnId c, int s);
-  void arrive(ConnId c, int to_side, Segment seg);
+  void arrive(ConnId c, int to_side, Segment&& seg);
   void send_syn(ConnId c);
   void syn_arrive(ConnId c);
   void result(ConnId c, NetError e);
@@ -174,7 +201,7 @@ class Network {
   std::vector<Edge> edges_;  // dense (from, to) -> edge
   size_t stride_ = 0;
   LinkParams default_link_;
-  std::vector<Conn> conns_;
+  std::deque<Conn> conns_;  // stable addresses; Segments are move-only
   std::vector<Listener> listeners_;
   uint64_t segments_ = 0;
 };

@@ -14,19 +14,6 @@ Time Process::now() const {
   return sim_.now();
 }
 
-void Process::deliver(Fn fn) {
-  switch (state_) {
-    case State::Running:
-      fn();
-      break;
-    case State::Paused:
-      deferred_.push_back(std::move(fn));
-      break;
-    case State::Crashed:
-      break;
-  }
-}
-
 void Process::pause() {
   if (state_ == State::Crashed) return;
   if (pause_depth_++ == 0) {

@@ -25,7 +25,7 @@ using HostId = uint32_t;
 class Process {
  public:
   enum class State { Running, Paused, Crashed };
-  using Fn = std::function<void()>;
+  using Fn = Callback;
 
   Process(Sim& sim, std::string name, HostId host);
   virtual ~Process() = default;
@@ -44,7 +44,15 @@ class Process {
   Time now() const;
 
   // Hands an input to the process: handled now if running, queued if paused, dropped if crashed.
-  void deliver(Fn fn);
+  // A template so that the common case (running) calls the closure without wrapping it.
+  template <class F>
+  void deliver(F&& fn) {
+    if (state_ == State::Running) {
+      fn();
+    } else if (state_ == State::Paused) {
+      deferred_.emplace_back(std::forward<F>(fn));
+    }
+  }
 
   // Fault control. Pauses nest (a GC pause inside a SIGSTOP): the process runs again only when
   // every pause has ended.

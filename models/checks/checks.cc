@@ -24,12 +24,28 @@ std::optional<sim::Duration> recovery(const zbs::LeaderMetrics& m, sim::Time hea
 
 }  // namespace
 
+Observer::NodeView& Observer::peer_view(const std::string& node) {
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) it = nodes_.emplace(node, NodeView{}).first;
+  NodeView& v = it->second;
+  if (!v.peer) {
+    v.peer = true;
+    auto at = std::lower_bound(peers_.begin(), peers_.end(), node,
+                               [](const auto& p, const std::string& n) { return *p.first < n; });
+    peers_.insert(at, {&it->first, &v});
+  }
+  return v;
+}
+
 void Observer::on_record(const sim::Record& r) {
   const std::string& type = r.type;
+  // Most records are of no interest here (detector matrices, client and session details).
+  char c0 = type.empty() ? '\0' : type[0];
+  if (c0 != 'm' && c0 != 'z' && c0 != 'g' && c0 != 'f') return;
   if (type == "meta.leader") {
     meta_flips_.push_back(zbs::LeaderFlip{r.t, r.node, r.get_int("leading") != 0});
   } else if (type == "zk.state") {
-    NodeView& v = nodes_[r.node];
+    NodeView& v = peer_view(r.node);
     std::string_view state = r.str("state");
     std::string_view phase = r.str("phase");
     bool leading = state == "LEADING" && phase == "broadcast";
@@ -47,7 +63,6 @@ void Observer::on_record(const sim::Record& r) {
         unsafe_ = true;
       }
     }
-    v.peer = true;
     v.leading_broadcast = leading;
     v.following_broadcast = state == "FOLLOWING" && phase == "broadcast";
     v.leader = r.get_int("leader", -1);
@@ -88,22 +103,21 @@ void Observer::on_record(const sim::Record& r) {
 void Observer::update_zk(sim::Time t) {
   // Which leader, if any, serves: running, in broadcast, with a running quorum in its epoch.
   size_t ensemble = sc_.zk.peers.size();
-  const std::string* serving = nullptr;
-  for (const auto& [node, v] : nodes_) {
-    if (!v.peer || !v.leading_broadcast || v.stopped) continue;
+  const NodeView* serving = nullptr;
+  for (const auto& [name, v] : peers_) {
+    if (!v->leading_broadcast || v->stopped) continue;
     size_t votes = 1;
-    for (const auto& [fnode, f] : nodes_) {
-      if (!f.peer || &f == &v || f.stopped) continue;
-      if (f.following_broadcast && f.leader == v.myid) ++votes;
+    for (const auto& [fname, f] : peers_) {
+      if (f == v || f->stopped) continue;
+      if (f->following_broadcast && f->leader == v->myid) ++votes;
     }
-    if (votes * 2 > ensemble) serving = &node;
+    if (votes * 2 > ensemble) serving = v;
   }
-  for (auto& [node, v] : nodes_) {
-    if (!v.peer) continue;
-    bool now = &node == serving;
-    if (v.serving != now) {
-      v.serving = now;
-      zk_flips_.push_back(zbs::LeaderFlip{t, node, now});
+  for (const auto& [name, v] : peers_) {
+    bool now = v == serving;
+    if (v->serving != now) {
+      v->serving = now;
+      zk_flips_.push_back(zbs::LeaderFlip{t, *name, now});
     }
   }
 }

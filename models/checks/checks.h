@@ -68,6 +68,9 @@ class Observer : public sim::Sink {
     int64_t myid = -1;
   };
   std::map<std::string, NodeView, std::less<>> nodes_;
+  // The peers among nodes_, in name order (map nodes never move).
+  std::vector<std::pair<const std::string*, NodeView*>> peers_;
+  NodeView& peer_view(const std::string& node);
   std::map<int64_t, std::set<std::string>> leaders_by_epoch_;
   std::optional<sim::Time> last_heal_;
   Metrics m_;
