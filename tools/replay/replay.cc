@@ -463,8 +463,10 @@ std::vector<Match> align(const std::vector<KeyEvent>& rec, const std::vector<Key
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const Match& a, const Match& b) {
-    int64_t ta = a.recorded_ns.value_or(*a.simulated_ns),
-            tb = b.recorded_ns.value_or(*b.simulated_ns);
+    // Not value_or(*simulated_ns): its argument is evaluated even when recorded_ns is set, and
+    // dereferencing an empty optional (a recorded-only match) is undefined behaviour.
+    int64_t ta = a.recorded_ns ? *a.recorded_ns : *a.simulated_ns,
+            tb = b.recorded_ns ? *b.recorded_ns : *b.simulated_ns;
     return ta != tb ? ta < tb : a.key < b.key;
   });
   return out;
