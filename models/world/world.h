@@ -31,6 +31,12 @@ struct RunOptions {
   // Compute the trace hash (RunResult::trace_hash; empty when off). Fuzz and sweep campaigns,
   // which never report a run's hash, turn it off: rendering every record costs ~20% of a run.
   bool hash = true;
+  // Run the scenario's detector. It is a pure observer (its RPC takes the management network:
+  // no random draws, no state changed in the metas it polls), so without it every other record
+  // is identical (tests/models/scenario_test.cc checks this); only its matrix records and logs
+  // are missing. Fuzz and sweep campaigns, which read metrics and violations only, turn it off:
+  // its polling is ~40% of a run's events. A fault aimed at the detector keeps it on.
+  bool detector = true;
   std::vector<sim::Sink*> extra_sinks;
 };
 

@@ -296,3 +296,56 @@ TEST(Scenario, FittedPausesWithOverriddenGapDriveTheRun) {
   ASSERT_GT(n, 50u);
   EXPECT_NEAR(gaps / static_cast<double>(n), 27.0, 8.0);
 }
+
+TEST(World, DetectorIsAPureObserver) {
+  // Fuzz and sweep campaigns run without the detector (RunOptions::detector = false). That is only
+  // sound if the detector changes nothing else: every other record, in order and byte for byte,
+  // and every metric must be the same with and without it. Checked on the scenarios where it
+  // matters most: the dual-leader seed (the detector sees [L L]), the incident (21 minutes of
+  // faults and pauses) and the fuzz speed scenario (GC on every JVM), plus a fault schedule with
+  // the meta leader paused, so the detector's RPCs queue in a paused meta.
+  std::vector<scenario::Scenario> cases;
+  for (const char* f : {"/scenarios/ifdown-2022-08-04.json", "/scenarios/incident-2025-07-20.json",
+                        "/scenarios/fuzz/perf-5x5-gc-120s.json"}) {
+    cases.push_back(scenario::load(std::string(ZKSIM_SOURCE_DIR) + f));
+    cases.back().detector.enabled = true;  // the incident's scenario has it off
+  }
+  {
+    auto sc = scenario::load(ZKSIM_SOURCE_DIR "/scenarios/fuzz/perf-5x5-gc-120s.json");
+    scenario::FaultSpec pause;
+    pause.kind = "pause";
+    pause.target = "meta:leader";
+    pause.at = sim::Duration::s(40);
+    pause.duration = sim::Duration::s(9);
+    sc.faults.push_back(pause);
+    cases.push_back(sc);
+  }
+  for (const auto& sc : cases) {
+    SCOPED_TRACE(sc.name);
+    world::RunOptions on, off;
+    on.keep_records = off.keep_records = true;
+    off.detector = false;
+    auto a = world::run(sc, on);
+    auto b = world::run(sc, off);
+    std::vector<std::string> la, lb;
+    size_t detector_records = 0;
+    for (const auto& r : a.records_kept) {
+      if (r.node == "detector") {
+        ++detector_records;
+        continue;
+      }
+      la.push_back(sim::to_json_line(r));
+    }
+    for (const auto& r : b.records_kept) {
+      EXPECT_NE(r.node, "detector");
+      lb.push_back(sim::to_json_line(r));
+    }
+    // At one matrix per 300 ms tick, the detector is a large share of the run's records.
+    EXPECT_GT(detector_records, static_cast<size_t>(sc.duration.count_ns() / 400'000'000));
+    ASSERT_EQ(la.size(), lb.size());
+    for (size_t i = 0; i < la.size(); ++i) ASSERT_EQ(la[i], lb[i]) << "record " << i;
+    EXPECT_EQ(world::to_json(a)["metrics"], world::to_json(b)["metrics"]);
+    EXPECT_EQ(a.violations, b.violations);
+    EXPECT_LT(b.events, a.events);
+  }
+}

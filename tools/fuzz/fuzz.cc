@@ -356,7 +356,8 @@ world::RunResult run_schedule(scenario::Scenario& work, const Schedule& s, bool 
   world::RunOptions opt;
   opt.seed = s.seed;
   opt.stop_on_unsafe = stop_on_unsafe;
-  opt.hash = false;  // a failure is replayed with `zksim run`, which prints the hash
+  opt.hash = false;      // a failure is replayed with `zksim run`, which prints the hash
+  opt.detector = false;  // an observer only: metrics and violations do not change
   return world::run(work, opt);
 }
 

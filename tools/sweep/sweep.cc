@@ -593,7 +593,8 @@ PointStats compute_point(const Plan& plan, const Point& p, uint64_t* failed_seed
       world::RunOptions opt;
       uint64_t seed = run_seed(plan.seed, p.key, i);
       opt.seed = seed;
-      opt.hash = false;  // rows carry metrics, not per-run hashes
+      opt.hash = false;      // rows carry metrics, not per-run hashes
+      opt.detector = false;  // an observer only: metrics and violations do not change
       if (failed_seed) *failed_seed = seed;
       r = world::run(p.sc, opt);
     }
