@@ -146,7 +146,7 @@ std::string to_json_line(const Record& r) {
   return out;
 }
 
-void Trace::emit(Record r) {
+void Trace::emit(const Record& r) {
   // The hash is over the exact JSONL line; a reused buffer keeps rendering allocation-free.
   if (hashing_) {
     line_.clear();

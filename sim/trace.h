@@ -68,7 +68,7 @@ class Sink {
 class Trace {
  public:
   void add_sink(Sink* s) { sinks_.push_back(s); }
-  void emit(Record r);
+  void emit(const Record& r);
   void finish(Time end);
   uint64_t hash() const { return hash_; }
   uint64_t count() const { return count_; }
@@ -90,60 +90,85 @@ class Trace {
   bool messages_ = false;
   bool hashing_ = true;
   std::string line_;
+  friend class Rec;
+  Record scratch_;  // reused by Rec (see there)
+  bool scratch_busy_ = false;
 };
 
 // Fluent construction: Rec(trace, now, "zk.state", "zk1").f("state", "LOOKING").emit();
+//
+// A record is built in the trace's scratch record, whose strings and field vector keep their
+// capacity from one record to the next: building and emitting a record allocates nothing once the
+// run is warm (a run emits thousands; campaigns run millions). A Rec built while another is still
+// open (not yet destroyed) gets a record of its own.
 class Rec {
  public:
-  Rec(Trace& tr, Time t, std::string type, std::string node) : tr_(tr) {
-    r_.t = t;
-    r_.type = std::move(type);
-    r_.node = std::move(node);
+  Rec(Trace& tr, Time t, std::string_view type, std::string_view node) : tr_(tr) {
+    if (!tr.scratch_busy_) {
+      tr.scratch_busy_ = true;
+      r_ = &tr.scratch_;
+      r_->fields.clear();
+      r_->span = SpanKind::None;
+      r_->span_track.clear();
+      r_->span_label.clear();
+      r_->span_id = 0;
+    } else {
+      own_ = std::make_unique<Record>();
+      r_ = own_.get();
+      r_->fields.reserve(6);
+    }
+    r_->t = t;
+    r_->type.assign(type);
+    r_->node.assign(node);
   }
-  Rec& f(std::string key, int64_t v) { return add(std::move(key), Value{v}); }
-  Rec& f(std::string key, int v) { return add(std::move(key), Value{int64_t{v}}); }
-  Rec& f(std::string key, uint64_t v) {
-    return add(std::move(key), Value{static_cast<int64_t>(v)});
+  ~Rec() {
+    if (r_ == &tr_.scratch_) tr_.scratch_busy_ = false;
   }
-  Rec& f(std::string key, double v) { return add(std::move(key), Value{v}); }
-  Rec& f(std::string key, bool v) { return add(std::move(key), Value{v}); }
-  Rec& f(std::string key, std::string v) { return add(std::move(key), Value{std::move(v)}); }
-  Rec& f(std::string key, const char* v) { return add(std::move(key), Value{std::string(v)}); }
-  Rec& f(std::string key, Duration d) { return add(std::move(key), Value{d.count_ns()}); }
-  Rec& set(std::string track, std::string label) {
-    r_.span = SpanKind::Set;
-    r_.span_track = std::move(track);
-    r_.span_label = std::move(label);
+  Rec(const Rec&) = delete;
+  Rec& operator=(const Rec&) = delete;
+
+  Rec& f(std::string_view key, int64_t v) { return add(key, Value{v}); }
+  Rec& f(std::string_view key, int v) { return add(key, Value{int64_t{v}}); }
+  Rec& f(std::string_view key, uint64_t v) { return add(key, Value{static_cast<int64_t>(v)}); }
+  Rec& f(std::string_view key, double v) { return add(key, Value{v}); }
+  Rec& f(std::string_view key, bool v) { return add(key, Value{v}); }
+  Rec& f(std::string_view key, std::string v) { return add(key, Value{std::move(v)}); }
+  Rec& f(std::string_view key, const char* v) { return add(key, Value{std::string(v)}); }
+  Rec& f(std::string_view key, Duration d) { return add(key, Value{d.count_ns()}); }
+  Rec& set(std::string_view track, std::string_view label) {
+    r_->span = SpanKind::Set;
+    r_->span_track.assign(track);
+    r_->span_label.assign(label);
     return *this;
   }
-  Rec& begin(std::string track, std::string label, uint64_t id) {
-    r_.span = SpanKind::Begin;
-    r_.span_track = std::move(track);
-    r_.span_label = std::move(label);
-    r_.span_id = id;
+  Rec& begin(std::string_view track, std::string_view label, uint64_t id) {
+    r_->span = SpanKind::Begin;
+    r_->span_track.assign(track);
+    r_->span_label.assign(label);
+    r_->span_id = id;
     return *this;
   }
-  Rec& end(std::string track, uint64_t id) {
-    r_.span = SpanKind::End;
-    r_.span_track = std::move(track);
-    r_.span_id = id;
+  Rec& end(std::string_view track, uint64_t id) {
+    r_->span = SpanKind::End;
+    r_->span_track.assign(track);
+    r_->span_id = id;
     return *this;
   }
   Rec& flow(SpanKind k, uint64_t id) {
-    r_.span = k;
-    r_.span_id = id;
+    r_->span = k;
+    r_->span_id = id;
     return *this;
   }
-  void emit() { tr_.emit(std::move(r_)); }
+  void emit() { tr_.emit(*r_); }
 
  private:
-  Rec& add(std::string key, Value v) {
-    if (r_.fields.capacity() == 0) r_.fields.reserve(6);  // one allocation for most records
-    r_.fields.push_back(Field{std::move(key), std::move(v)});
+  Rec& add(std::string_view key, Value v) {
+    r_->fields.push_back(Field{std::string(key), std::move(v)});
     return *this;
   }
   Trace& tr_;
-  Record r_;
+  Record* r_ = nullptr;
+  std::unique_ptr<Record> own_;
 };
 
 // One JSON object per line.

@@ -25,79 +25,127 @@ std::optional<sim::Duration> recovery(const zbs::LeaderMetrics& m, sim::Time hea
 }  // namespace
 
 Observer::NodeView& Observer::peer_view(const std::string& node) {
-  auto it = nodes_.find(node);
-  if (it == nodes_.end()) it = nodes_.emplace(node, NodeView{}).first;
-  NodeView& v = it->second;
+  NodeView& v = view(node);
   if (!v.peer) {
     v.peer = true;
     auto at = std::lower_bound(peers_.begin(), peers_.end(), node,
                                [](const auto& p, const std::string& n) { return *p.first < n; });
-    peers_.insert(at, {&it->first, &v});
+    peers_.insert(at, {last_name_, &v});
   }
   return v;
 }
 
+Observer::NodeView& Observer::view(const std::string& node) {
+  // A run has a dozen nodes and records come in bursts from the same few: remember the last hit.
+  if (last_view_ && *last_name_ == node) return *last_view_;
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) it = nodes_.emplace(node, NodeView{}).first;
+  last_name_ = &it->first;
+  last_view_ = &it->second;
+  return it->second;
+}
+
 void Observer::on_record(const sim::Record& r) {
-  const std::string& type = r.type;
+  const std::string_view type = r.type;
   // Most records are of no interest here (detector matrices, client and session details).
-  char c0 = type.empty() ? '\0' : type[0];
-  if (c0 != 'm' && c0 != 'z' && c0 != 'g' && c0 != 'f') return;
-  if (type == "meta.leader") {
-    meta_flips_.push_back(zbs::LeaderFlip{r.t, r.node, r.get_int("leading") != 0});
-  } else if (type == "zk.state") {
-    NodeView& v = peer_view(r.node);
-    std::string_view state = r.str("state");
-    std::string_view phase = r.str("phase");
-    bool leading = state == "LEADING" && phase == "broadcast";
-    if (leading && !v.leading_broadcast) {
-      ++m_.zk_elections;
-      int64_t epoch = r.get_int("epoch", -1);
-      auto& set = leaders_by_epoch_[epoch];
-      set.insert(r.node);
-      if (set.size() > 1) {
-        std::string who;
-        for (const auto& n : set) who += (who.empty() ? "" : ", ") + n;
-        violations_.push_back(
-            fmt::format("at {}: two ZooKeeper leaders in broadcast with epoch {}: {}",
-                        sim::format_time(r.t), epoch, who));
-        unsafe_ = true;
+  // Dispatch on the first character, then compare whole names within that family.
+  switch (type.empty() ? '\0' : type[0]) {
+    case 'g':
+      if (type == "gc.pause") {
+        ++m_.gc_pauses;
+        pause_start(r.node, r.t);
+      } else if (type == "gc.resume") {
+        pause_end(r.node, r.t);
       }
-    }
-    v.leading_broadcast = leading;
-    v.following_broadcast = state == "FOLLOWING" && phase == "broadcast";
-    v.leader = r.get_int("leader", -1);
-    v.myid = r.node.rfind("zk:", 0) == 0 ? std::atoll(r.node.c_str() + 3) : -1;
-    update_zk(r.t);
-  } else if (type == "gc.pause" || (type == "fault.start" && r.str("kind") == "pause")) {
-    NodeView& v = nodes_[r.node];
-    if (v.pauses++ == 0) v.stopped = true;
-    if (type == "gc.pause") ++m_.gc_pauses;
-    if (v.peer) update_zk(r.t);
-  } else if (type == "gc.resume" ||
-             (type == "fault.end" && r.str("what").substr(0, 6) == "pause ")) {
-    NodeView& v = nodes_[r.node];
-    if (--v.pauses <= 0) {
-      v.pauses = 0;
-      v.stopped = false;
-    }
-    if (v.peer) update_zk(r.t);
-  } else if (type == "fault.start" && r.str("kind") == "crash") {
-    NodeView& v = nodes_[r.node];
-    v.stopped = true;
-    v.pauses = 0;
-    if (v.peer) update_zk(r.t);
-  } else if (type == "fault.restart" ||
-             (type == "fault.end" && r.str("what").substr(0, 6) == "crash ")) {
-    NodeView& v = nodes_[r.node];
-    v.stopped = false;
-    if (v.peer) update_zk(r.t);
-  } else if (type == "zk.follower.exception") {
-    ++m_.zk_follower_exceptions;
-  } else if (type == "zk.session.expire") {
-    ++m_.zk_session_expirations;
-  } else if (type == "meta.role" && r.str("role") == "stopped") {
-    ++m_.meta_failovers;
+      return;
+    case 'f':
+      if (type == "fault.start") {
+        std::string_view kind = r.str("kind");
+        if (kind == "pause") {
+          pause_start(r.node, r.t);
+        } else if (kind == "crash") {
+          NodeView& v = view(r.node);
+          v.stopped = true;
+          v.pauses = 0;
+          if (v.peer) update_zk(r.t);
+        }
+      } else if (type == "fault.end") {
+        std::string_view what = r.str("what");
+        if (what.substr(0, 6) == "pause ") {
+          pause_end(r.node, r.t);
+        } else if (what.substr(0, 6) == "crash ") {
+          restarted(r.node, r.t);
+        }
+      } else if (type == "fault.restart") {
+        restarted(r.node, r.t);
+      }
+      return;
+    case 'm':
+      if (type == "meta.leader") {
+        meta_flips_.push_back(zbs::LeaderFlip{r.t, r.node, r.get_int("leading") != 0});
+      } else if (type == "meta.role" && r.str("role") == "stopped") {
+        ++m_.meta_failovers;
+      }
+      return;
+    case 'z':
+      if (type == "zk.state") {
+        on_zk_state(r);
+      } else if (type == "zk.follower.exception") {
+        ++m_.zk_follower_exceptions;
+      } else if (type == "zk.session.expire") {
+        ++m_.zk_session_expirations;
+      }
+      return;
+    default:
+      return;
   }
+}
+
+void Observer::pause_start(const std::string& node, sim::Time t) {
+  NodeView& v = view(node);
+  if (v.pauses++ == 0) v.stopped = true;
+  if (v.peer) update_zk(t);
+}
+
+void Observer::pause_end(const std::string& node, sim::Time t) {
+  NodeView& v = view(node);
+  if (--v.pauses <= 0) {
+    v.pauses = 0;
+    v.stopped = false;
+  }
+  if (v.peer) update_zk(t);
+}
+
+void Observer::restarted(const std::string& node, sim::Time t) {
+  NodeView& v = view(node);
+  v.stopped = false;
+  if (v.peer) update_zk(t);
+}
+
+void Observer::on_zk_state(const sim::Record& r) {
+  NodeView& v = peer_view(r.node);
+  std::string_view state = r.str("state");
+  std::string_view phase = r.str("phase");
+  bool leading = state == "LEADING" && phase == "broadcast";
+  if (leading && !v.leading_broadcast) {
+    ++m_.zk_elections;
+    int64_t epoch = r.get_int("epoch", -1);
+    auto& set = leaders_by_epoch_[epoch];
+    set.insert(r.node);
+    if (set.size() > 1) {
+      std::string who;
+      for (const auto& n : set) who += (who.empty() ? "" : ", ") + n;
+      violations_.push_back(
+          fmt::format("at {}: two ZooKeeper leaders in broadcast with epoch {}: {}",
+                      sim::format_time(r.t), epoch, who));
+      unsafe_ = true;
+    }
+  }
+  v.leading_broadcast = leading;
+  v.following_broadcast = state == "FOLLOWING" && phase == "broadcast";
+  v.leader = r.get_int("leader", -1);
+  v.myid = r.node.rfind("zk:", 0) == 0 ? std::atoll(r.node.c_str() + 3) : -1;
+  update_zk(r.t);
 }
 
 void Observer::update_zk(sim::Time t) {

@@ -70,7 +70,14 @@ class Observer : public sim::Sink {
   std::map<std::string, NodeView, std::less<>> nodes_;
   // The peers among nodes_, in name order (map nodes never move).
   std::vector<std::pair<const std::string*, NodeView*>> peers_;
-  NodeView& peer_view(const std::string& node);
+  NodeView& view(const std::string& node);       // created on first use
+  NodeView& peer_view(const std::string& node);  // view(), registered as a ZooKeeper peer
+  const std::string* last_name_ = nullptr;       // view()'s last hit (map nodes never move)
+  NodeView* last_view_ = nullptr;
+  void pause_start(const std::string& node, sim::Time t);
+  void pause_end(const std::string& node, sim::Time t);
+  void restarted(const std::string& node, sim::Time t);
+  void on_zk_state(const sim::Record& r);
   std::map<int64_t, std::set<std::string>> leaders_by_epoch_;
   std::optional<sim::Time> last_heal_;
   Metrics m_;

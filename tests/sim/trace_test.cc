@@ -31,6 +31,44 @@ class MemFile {
   std::FILE* f_;
 };
 
+TEST(sim_trace, RecordsReuseTheScratchWithoutLeakingFields) {
+  // Rec builds in the trace's scratch record: a record must never inherit the previous one's
+  // fields or span, and a Rec opened while another is open must not clobber it.
+  Trace tr;
+  VectorSink v;
+  tr.add_sink(&v);
+  Rec(tr, Time::zero(), "gc.pause", "zk:1").f("ms", 12.5).begin("gc", "GC pause", 7).emit();
+  Rec(tr, Time::zero() + Duration::ms(1), "zk.election", "zk:2").emit();
+  {
+    Rec outer(tr, Time::zero() + Duration::ms(2), "meta.role", "meta:node1");
+    outer.f("role", "leader");
+    Rec(tr, Time::zero() + Duration::ms(2), "client.state", "meta:node1:zk")
+        .f("state", "CONNECTED")
+        .emit();
+    outer.set("role", "leader").emit();
+  }
+  Rec(tr, Time::zero() + Duration::ms(3), "zk.follower.exception.with.a.long.type", "zk:3")
+      .f("cause", "read timed out")
+      .emit();
+  ASSERT_EQ(v.records.size(), 5u);
+  EXPECT_EQ(to_json_line(v.records[0]), R"({"t":0,"type":"gc.pause","node":"zk:1","ms":12.5})");
+  EXPECT_EQ(v.records[0].span, SpanKind::Begin);
+  EXPECT_EQ(v.records[0].span_id, 7u);
+  EXPECT_EQ(to_json_line(v.records[1]), R"({"t":1000000,"type":"zk.election","node":"zk:2"})");
+  EXPECT_EQ(v.records[1].span, SpanKind::None);
+  EXPECT_EQ(v.records[1].span_track, "");
+  EXPECT_EQ(v.records[1].span_id, 0u);
+  EXPECT_EQ(to_json_line(v.records[2]),
+            R"({"t":2000000,"type":"client.state","node":"meta:node1:zk","state":"CONNECTED"})");
+  EXPECT_EQ(to_json_line(v.records[3]),
+            R"({"t":2000000,"type":"meta.role","node":"meta:node1","role":"leader"})");
+  EXPECT_EQ(v.records[3].span, SpanKind::Set);
+  EXPECT_EQ(v.records[3].span_label, "leader");
+  EXPECT_EQ(v.records[4].type, "zk.follower.exception.with.a.long.type");
+  EXPECT_EQ(v.records[4].fields.size(), 1u);
+  EXPECT_EQ(tr.count(), 5u);
+}
+
 TEST(sim_trace, JsonLineFormat) {
   Trace tr;
   VectorSink v;
