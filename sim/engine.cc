@@ -6,6 +6,54 @@
 
 namespace sim {
 
+// The queue is a 4-ary min-heap on (t, seq). (t, seq) is a strict total order, so any correct
+// heap pops events in exactly the same order; four children per node halve the depth of a binary
+// heap and keep siblings in one cache line (engine_bench measures it against std::priority_queue).
+namespace {
+
+constexpr size_t kArity = 4;
+
+inline bool before(const auto& a, const auto& b) {
+  return a.t != b.t ? a.t < b.t : a.seq < b.seq;
+}
+
+template <class E>
+void sift_up(std::vector<E>& h, size_t i) {
+  E e = h[i];
+  while (i > 0) {
+    size_t parent = (i - 1) / kArity;
+    if (!before(e, h[parent])) break;
+    h[i] = h[parent];
+    i = parent;
+  }
+  h[i] = e;
+}
+
+// Removes the root: the last entry sinks from the root to its place.
+template <class E>
+void pop_root(std::vector<E>& h) {
+  E e = h.back();
+  h.pop_back();
+  size_t n = h.size();
+  if (n == 0) return;
+  size_t i = 0;
+  for (;;) {
+    size_t first = i * kArity + 1;
+    if (first >= n) break;
+    size_t last = std::min(first + kArity, n);
+    size_t best = first;
+    for (size_t c = first + 1; c < last; ++c) {
+      if (before(h[c], h[best])) best = c;
+    }
+    if (!before(h[best], e)) break;
+    h[i] = h[best];
+    i = best;
+  }
+  h[i] = e;
+}
+
+}  // namespace
+
 EventId Engine::at(Time t, Fn fn) {
   SIM_CHECK(t >= now_, "event scheduled in the past: at {} but now {}", t.ns(), now_.ns());
   uint32_t s;
@@ -21,7 +69,7 @@ EventId Engine::at(Time t, Fn fn) {
   slot.live = true;
   ++live_;
   heap_.push_back(Entry{t.ns(), seq_++, s, slot.gen});
-  std::push_heap(heap_.begin(), heap_.end(), Later{});
+  sift_up(heap_, heap_.size() - 1);
   return EventId{s, slot.gen};
 }
 
@@ -54,14 +102,13 @@ StopReason Engine::run(Time until, uint64_t max_events) {
       now_ = std::max(now_, until);  // run(earlier limit) must not move the clock back
       return StopReason::TimeLimit;
     }
-    std::pop_heap(heap_.begin(), heap_.end(), Later{});
-    heap_.pop_back();
+    pop_root(heap_);
     Slot& slot = slots_[top.slot];
     if (!slot.live || slot.gen != top.gen) continue;  // cancelled
     if (budget == 0) {
       // Put it back untouched: the caller may continue the run later.
       heap_.push_back(top);
-      std::push_heap(heap_.begin(), heap_.end(), Later{});
+      sift_up(heap_, heap_.size() - 1);
       return StopReason::EventBudget;
     }
     --budget;

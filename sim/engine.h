@@ -1,4 +1,5 @@
-// The event kernel: a priority queue of callbacks ordered by (time, insertion sequence).
+// The event kernel: a priority queue (a 4-ary heap) of callbacks ordered by (time, insertion
+// sequence).
 //
 // Ties break by insertion order, never by pointer or hash (STYLE.md §3). Cancellation is O(1):
 // each scheduled callback lives in a slot with a generation counter; cancelling bumps the
@@ -49,11 +50,6 @@ class Engine {
     uint64_t seq;
     uint32_t slot;
     uint32_t gen;
-  };
-  struct Later {
-    bool operator()(const Entry& a, const Entry& b) const {
-      return a.t != b.t ? a.t > b.t : a.seq > b.seq;
-    }
   };
   struct Slot {
     Fn fn;
