@@ -172,8 +172,12 @@ void Client::post(std::function<void()> fn) {
   });
 }
 
+bool Client::logging() const {
+  return cb_.on_log && owner_.sim().logs.enabled();
+}
+
 void Client::log(ZooLogLevel level, std::string_view func, int line, const std::string& msg) {
-  if (!cb_.on_log || !owner_.sim().logs.enabled()) return;
+  if (!logging()) return;
   static constexpr const char* kNames[] = {"ZOO_ERROR", "ZOO_WARN", "ZOO_INFO", "ZOO_DEBUG"};
   sim::CivilTime c = sim::civil_from_ns(owner_.sim().logs.local_ns(owner_.now()));
   std::string text = fmt::format(
@@ -196,10 +200,7 @@ void Client::close() {
     req.xid = next_xid_++;
     req.op = Op::CloseSession;
     sim::ConnId c = *conn_;
-    ServerApi* srv = nullptr;
-    if (auto* h = dynamic_cast<ApiHolder*>(owner_.sim().process(server_proc_))) {
-      srv = h->server_api();
-    }
+    ServerApi* srv = server_api_;
     if (srv != nullptr) {
       owner_.sim().net.send(
           c, owner_, [srv, c, req] { srv->on_request(c, req); }, "CloseSession");
@@ -224,7 +225,7 @@ void Client::io_wake() {
   if (have_deadline_) {
     int64_t late = calculate_interval(wall_us(next_deadline_), wall_us(now));
     int64_t max_exceed = std::min<int64_t>(rt / 10, 200);
-    if (late > max_exceed) {
+    if (late > max_exceed && logging()) {
       log(ZooLogLevel::Warn, "zookeeper_interest", kLineExceeded,
           fmt::format("Exceeded deadline by {}ms", late));
     }
@@ -242,15 +243,17 @@ void Client::io_wake() {
     } else {
       if (delay_) {
         delay_ = false;
-        std::string hosts;
-        for (const auto& a : configured_) {
-          sim::HostId h = owner_.sim().net.find_host(a.host);
-          if (!hosts.empty()) hosts += ",";
-          hosts += fmt::format(
-              "{}:{}", h == sim::kNoHost ? a.host : owner_.sim().net.host_address(h), a.port);
+        if (logging()) {
+          std::string hosts;
+          for (const auto& a : configured_) {
+            sim::HostId h = owner_.sim().net.find_host(a.host);
+            if (!hosts.empty()) hosts += ",";
+            hosts += fmt::format(
+                "{}:{}", h == sim::kNoHost ? a.host : owner_.sim().net.host_address(h), a.port);
+          }
+          log(ZooLogLevel::Warn, "zookeeper_interest", kLineDelaying,
+              fmt::format("Delaying connection after exhaustively trying all servers [{}]", hosts));
         }
-        log(ZooLogLevel::Warn, "zookeeper_interest", kLineDelaying,
-            fmt::format("Delaying connection after exhaustively trying all servers [{}]", hosts));
         delaying_ = true;
         arm_poll(rt / 60);
         return;
@@ -339,6 +342,7 @@ void Client::on_connect_result(sim::ConnId c, sim::NetError e) {
   });
   ServerApi* srv = nullptr;
   if (auto* h = dynamic_cast<ApiHolder*>(sim.process(server_proc_))) srv = h->server_api();
+  server_api_ = srv;
   SIM_CHECK(srv != nullptr, "process {} on {} does not speak the ZooKeeper protocol",
             sim.process(server_proc_)->name(), current_server());
   // prime_connection: the ConnectRequest, then ASSOCIATING.
@@ -352,8 +356,10 @@ void Client::on_connect_result(sim::ConnId c, sim::NetError e) {
       c, owner_, [srv, c, me, req] { srv->on_connect_request(c, me, req); }, "ConnectRequest");
   last_send_ = owner_.now();
   set_state(ASSOCIATING_STATE);
-  log(ZooLogLevel::Info, "check_events", kLineInitiated,
-      fmt::format("initiated connection to server [{}]", current_server()));
+  if (logging()) {
+    log(ZooLogLevel::Info, "check_events", kLineInitiated,
+        fmt::format("initiated connection to server [{}]", current_server()));
+  }
   io_wake();
 }
 
@@ -364,11 +370,13 @@ void Client::on_conn_closed(sim::ConnId c, sim::NetError e) {
   handle_error(ZCONNECTIONLOSS, err, "failed while receiving a server response", kLineRecvFail);
 }
 
-void Client::handle_error(int rc, int err, const std::string& msg, int line) {
+void Client::handle_error(int rc, int err, std::string_view msg, int line) {
   // handle_socket_error_msg logs, then handle_error() cleans up.
-  log(ZooLogLevel::Error, "handle_socket_error_msg", line,
-      fmt::format("Socket [{}] zk retcode={}, errno={}({}): {}", current_server(), rc, err,
-                  strerror_linux(err), msg));
+  if (logging()) {
+    log(ZooLogLevel::Error, "handle_socket_error_msg", line,
+        fmt::format("Socket [{}] zk retcode={}, errno={}({}): {}", current_server(), rc, err,
+                    strerror_linux(err), msg));
+  }
   io_timer_.cancel();
   have_deadline_ = false;
   drop_conn();
@@ -421,10 +429,12 @@ void Client::on_connect_response(sim::ConnId conn, const ConnectResponse& resp) 
   recv_timeout_ = resp.timeout;
   session_id_ = newid;
   set_state(CONNECTED_STATE);
-  log(ZooLogLevel::Info, "check_events", kLineEstablished,
-      fmt::format("session establishment complete on server [{}], sessionId={:#x}, negotiated "
-                  "timeout={}",
-                  current_server(), newid, recv_timeout_.to_ms()));
+  if (logging()) {
+    log(ZooLogLevel::Info, "check_events", kLineEstablished,
+        fmt::format("session establishment complete on server [{}], sessionId={:#x}, negotiated "
+                    "timeout={}",
+                    current_server(), newid, recv_timeout_.to_ms()));
+  }
   post([this] {
     if (cb_.on_session) cb_.on_session(CONNECTED_STATE);
   });
@@ -501,10 +511,7 @@ void Client::send_request(int32_t xid) {
   SIM_CHECK(it != pending_.end() && conn_.has_value(), "send of unknown xid {}", xid);
   it->second.sent = true;
   sim::ConnId c = *conn_;
-  ServerApi* srv = nullptr;
-  if (auto* h = dynamic_cast<ApiHolder*>(owner_.sim().process(server_proc_))) {
-    srv = h->server_api();
-  }
+  ServerApi* srv = server_api_;
   Request req = it->second.req;
   owner_.sim().net.send(
       c, owner_, [srv, c, req] { srv->on_request(c, req); }, "Request");
@@ -516,10 +523,7 @@ void Client::send_ping() {
   req.xid = kPingXid;
   req.op = Op::Ping;
   sim::ConnId c = *conn_;
-  ServerApi* srv = nullptr;
-  if (auto* h = dynamic_cast<ApiHolder*>(owner_.sim().process(server_proc_))) {
-    srv = h->server_api();
-  }
+  ServerApi* srv = server_api_;
   owner_.sim().net.send(
       c, owner_, [srv, c, req] { srv->on_request(c, req); }, "Ping");
   last_send_ = owner_.now();

@@ -156,7 +156,7 @@ class Client : public ClientApi {
   void drop_conn();
   void on_connect_result(sim::ConnId c, sim::NetError e);
   void on_conn_closed(sim::ConnId c, sim::NetError e);
-  void handle_error(int rc, int err, const std::string& msg, int line);
+  void handle_error(int rc, int err, std::string_view msg, int line);
   void submit(Pending p);
   void send_request(int32_t xid);
   void send_ping();
@@ -164,6 +164,9 @@ class Client : public ClientApi {
   void set_state(int to);
   void post(std::function<void()> fn);  // via the completion thread
   void log(ZooLogLevel level, std::string_view func, int line, const std::string& msg);
+  // Whether log() writes anything: callers test it before formatting a message (campaigns run
+  // without logs, and a client retrying a dead server formats an error per attempt).
+  bool logging() const;
   std::string endpoint(size_t i) const;
   // addrvec_next / addrvec_atend
   bool atend() const { return next_ >= addrs_.size(); }
@@ -195,6 +198,8 @@ class Client : public ClientApi {
   std::optional<sim::ConnId> conn_;
   uint64_t conn_inc_ = 0;
   sim::ProcId server_proc_ = 0;
+  // server_proc_'s ZooKeeper API, found once per connection (not a dynamic_cast per ping).
+  ServerApi* server_api_ = nullptr;
   bool ping_outstanding_ = false;
   sim::Time last_recv_;
   sim::Time last_send_;

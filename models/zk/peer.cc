@@ -420,21 +420,25 @@ void Peer::qcm_on_connect_result(int sid, ConnId c, NetError e) {
         e == NetError::TimedOut  ? "java.net.SocketTimeoutException: connect timed out"
         : e == NetError::Refused ? "java.net.ConnectException: Connection refused"
                                  : "java.net.NoRouteToHostException: No route to host";
-    log("WARN ", fmt::format("QuorumConnectionThread-[myid={}]-{}", myid_, sid),
-        "QuorumCnxManager@401",
-        fmt::format("Cannot open channel to {} at election address /{}:{}", sid, addr(sid),
-                    kElectionPort),
-        {what});
+    if (sim().logs.enabled()) {  // a peer retries a dead peer every few seconds: format lazily
+      log("WARN ", fmt::format("QuorumConnectionThread-[myid={}]-{}", myid_, sid),
+          "QuorumCnxManager@401",
+          fmt::format("Cannot open channel to {} at election address /{}:{}", sid, addr(sid),
+                      kElectionPort),
+          {what});
+    }
     return;
   }
   if (sid > myid_) {
     // startConnection: the initiator sends its id; a smaller id drops the connection and lets
     // the larger peer dial back.
-    log("INFO ", fmt::format("QuorumConnectionThread-[myid={}]-{}", myid_, sid),
-        "QuorumCnxManager@542",
-        fmt::format("Have smaller server identifier, so dropping the connection: (myId:{} --> "
-                    "sid:{})",
-                    myid_, sid));
+    if (sim().logs.enabled()) {
+      log("INFO ", fmt::format("QuorumConnectionThread-[myid={}]-{}", myid_, sid),
+          "QuorumCnxManager@542",
+          fmt::format("Have smaller server identifier, so dropping the connection: (myId:{} --> "
+                      "sid:{})",
+                      myid_, sid));
+    }
     sim().net.close(c, *this);
     return;
   }
