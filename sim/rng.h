@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/special.h"
+
 namespace sim {
 
 // 64-bit FNV-1a; also used for the trace hash. Stable across platforms.
@@ -93,10 +95,5 @@ struct Dist {
   static Dist weibull(double shape, double scale) { return make(Kind::Weibull, shape, scale); }
   static Dist empirical(std::vector<std::pair<double, double>> t);
 };
-
-// Standard normal quantile (Acklam's rational approximation refined by one Halley step).
-double normal_quantile(double p);
-// Regularized lower incomplete gamma P(a, x).
-double regularized_gamma_p(double a, double x);
 
 }  // namespace sim

@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/special.h"
+
 namespace zksim::gcfit {
 
 enum class Family : int { Lognormal = 0, Gamma, Weibull, Exponential, Empirical };
@@ -93,7 +95,12 @@ double ks_statistic(const std::vector<double>& sorted, const Distribution& d);
 // Special functions (exposed for tests).
 double digamma(double x);
 double trigamma(double x);
-double gamma_p(double a, double x);  // regularized lower incomplete gamma P(a, x)
-double normal_quantile(double p);    // Φ^{-1}(p)
+// The incomplete gamma and the normal quantile and CDF are sim/special.h's (one implementation
+// for the fitter and the engine's distributions).
+using sim::normal_cdf;
+using sim::normal_quantile;
+inline double gamma_p(double a, double x) {  // regularized lower incomplete gamma P(a, x)
+  return sim::regularized_gamma_p(a, x);
+}
 
 }  // namespace zksim::gcfit
