@@ -138,13 +138,15 @@ TEST(FuzzSlow, P1SafeTimerFindsNothingIn5000Runs) {
   EXPECT_FALSE(run_campaign(unsafe, c).failing_runs[0].empty());
 }
 
-// The same with ZooKeeper co-located and every fault kind but meta pauses, as the issue states
-// it. It fails today through a ZooKeeper model defect (docs/fuzz.md, findings): skipped unless
-// ZKSIM_FUZZ_KNOWN_BUGS=1.
-TEST(FuzzSlow, P1SafeTimerCoLocatedAllFaults) {
-  if (!std::getenv("ZKSIM_FUZZ_KNOWN_BUGS"))
-    GTEST_SKIP() << "known ZooKeeper model defect: a follower keeps the connection of a session "
-                    "the leader expired (docs/fuzz.md); set ZKSIM_FUZZ_KNOWN_BUGS=1 to run";
+// The same timer with ZooKeeper co-located (a peer on every meta host, as in the seeds' clusters)
+// and every fault kind but meta pauses. The bound LT < ST/3 - d does not hold here, and not
+// through a model defect (docs/fuzz.md, findings): a partition or one-way cut between ZooKeeper
+// peers of ~ST/2 stalls the leader's link to a follower for ~6 s (TCP back-off), the leader
+// expires the sessions held at that follower while their clients, on the same host, stay
+// connected, and no local timer starts. The campaign finds such schedules; the first three
+// shrink to one fault each (a leader pause of 5.7 s, two one-way cuts node3 -> node1 of ~3.4 s).
+// World.CoLocatedPartitionOfTheMetaLeaderBeatsAnyLocalTimer pins one such schedule down.
+TEST(FuzzSlow, P1CoLocatedZooKeeperBeatsTheSafeTimer) {
   auto base = scenario::load(scen("fuzz/ifdown-2022-timer1500.json"));
   CampaignConfig c;
   c.properties = {Property::P1};
@@ -153,10 +155,19 @@ TEST(FuzzSlow, P1SafeTimerCoLocatedAllFaults) {
   c.seed = 1;
   c.runs = 5000;
   c.jobs = 2;
-  c.shrink_per_property = 1;
+  c.shrink_per_property = 3;
   CampaignResult r = run_campaign(base, c);
-  EXPECT_TRUE(r.failing_runs[0].empty()) << r.failing_runs[0].size() << " failing runs\n"
-                                         << dump_failures(r);
+  EXPECT_EQ(r.internal_errors, 0u);
+  // 265 of 5000 on 2026-11-23; a large change either way means the model changed.
+  EXPECT_GT(r.failing_runs[0].size(), 100u);
+  EXPECT_LT(r.failing_runs[0].size(), 600u);
+  size_t shrunk = 0;
+  for (const auto& f : r.failures) {
+    if (!f.shrunk) continue;
+    ++shrunk;
+    EXPECT_EQ(f.minimal.faults.size(), 1u) << dump_failures(r);
+  }
+  EXPECT_EQ(shrunk, 3u);
 }
 
 // The 200 ms local timer: P2 with a 1 s bound finds the spurious failover, a blip of the meta

@@ -349,3 +349,58 @@ TEST(World, DetectorIsAPureObserver) {
     EXPECT_LT(b.events, a.events);
   }
 }
+
+TEST(World, CoLocatedPartitionOfTheMetaLeaderBeatsAnyLocalTimer) {
+  // Finding of the P1 campaigns on co-located ZooKeeper (docs/fuzz.md, findings): a two-way
+  // partition of the meta leader's host (node1, also ZooKeeper follower zk:1) for 3.13 s, about
+  // ST/2. The meta's client talks to the zk:1 on its own host and never loses it, so its local
+  // timer never starts. The leader zk:3 only hears of zk:1's sessions in zk:1's answers to its
+  // pings; TCP's retransmission back-off (0.2, 0.4, 0.8, 1.6, 3.2 s) keeps the link to zk:1
+  // silent until ~6 s after the first loss, well after the heal, so zk:3 expires the sessions
+  // held at zk:1 and meta:node3 leads, while meta:node1 leads on until the expiry reaches zk:1,
+  // which closes its connection. The dual-leader window is the same for any local timer; a
+  // partition of 3.0 s (one back-off step less) gives none.
+  auto base = scenario::load(ZKSIM_SOURCE_DIR "/scenarios/fuzz/ifdown-2022-timer1500.json");
+  base.seed = 1;
+  scenario::FaultSpec part;
+  part.kind = "partition";
+  part.at = sim::Duration::ms(50'839);
+  part.duration = sim::Duration::ms(3'130);
+  part.groups = {{"node1"}, {"node2", "node3"}};
+  base.faults = {part};
+  for (int64_t lt_ms : {50, 200, 1500, 3600}) {
+    SCOPED_TRACE(lt_ms);
+    auto sc = base;
+    sc.meta.local_timer = sim::Duration::ms(lt_ms);
+    world::RunOptions opt;
+    opt.keep_records = true;
+    auto r = world::run(sc, opt);
+    ASSERT_EQ(r.metrics.meta_dual.count, 1);
+    EXPECT_NEAR(r.metrics.meta_dual.max.to_ms_f(), 1142.5, 20.0);
+    // zk:3 expires the sessions held at zk:1 at 56.0 s, ~2 s after the heal (53.969 s).
+    int expired = 0;
+    bool timer_started = false, stopped_by_expiry = false;
+    for (const auto& rec : r.records_kept) {
+      if (rec.type == "zk.session.expire") {
+        ++expired;
+        EXPECT_EQ(rec.node, "zk:3");
+        EXPECT_NEAR(rec.t.since_start().to_ms_f(), 56'002.0, 5.0);
+      }
+      if (rec.node == "meta:node1" && rec.type == "meta.timer" && rec.str("action") == "start" &&
+          rec.t.since_start() < sim::Duration::ms(57'000)) {
+        timer_started = true;
+      }
+      if (rec.node == "meta:node1" && rec.type == "meta.stop") {
+        stopped_by_expiry = rec.str("cause") == "session_expired";
+      }
+    }
+    EXPECT_GE(expired, 1);  // meta:node1's session (and any other held at zk:1)
+    EXPECT_FALSE(timer_started) << "the local timer should not even start before the expiry";
+    EXPECT_TRUE(stopped_by_expiry);
+  }
+  // One back-off step less: the retransmission at +3.0 s lands after the heal, touches arrive.
+  auto shorter = base;
+  shorter.faults[0].duration = sim::Duration::ms(3'000);
+  auto r = world::run(shorter, world::RunOptions{});
+  EXPECT_EQ(r.metrics.meta_dual.count, 0);
+}
