@@ -64,20 +64,17 @@ void Observer::on_record(const sim::Record& r) {
         if (kind == "pause") {
           pause_start(r.node, r.t);
         } else if (kind == "crash") {
-          NodeView& v = view(r.node);
-          v.stopped = true;
-          v.pauses = 0;
-          if (v.peer) update_zk(r.t);
+          set_stopped(r.node, r.t, true);
         }
       } else if (type == "fault.end") {
         std::string_view what = r.str("what");
         if (what.substr(0, 6) == "pause ") {
           pause_end(r.node, r.t);
         } else if (what.substr(0, 6) == "crash ") {
-          restarted(r.node, r.t);
+          set_stopped(r.node, r.t, false);
         }
       } else if (type == "fault.restart") {
-        restarted(r.node, r.t);
+        set_stopped(r.node, r.t, false);
       }
       return;
     case 'm':
@@ -116,9 +113,10 @@ void Observer::pause_end(const std::string& node, sim::Time t) {
   if (v.peer) update_zk(t);
 }
 
-void Observer::restarted(const std::string& node, sim::Time t) {
+void Observer::set_stopped(const std::string& node, sim::Time t, bool crashed) {
   NodeView& v = view(node);
-  v.stopped = false;
+  v.stopped = crashed;
+  if (crashed) v.pauses = 0;  // a crash ends every pause; a restart starts unpaused
   if (v.peer) update_zk(t);
 }
 

@@ -76,7 +76,7 @@ class Observer : public sim::Sink {
   NodeView* last_view_ = nullptr;
   void pause_start(const std::string& node, sim::Time t);
   void pause_end(const std::string& node, sim::Time t);
-  void restarted(const std::string& node, sim::Time t);
+  void set_stopped(const std::string& node, sim::Time t, bool crashed);  // crash / restart
   void on_zk_state(const sim::Record& r);
   std::map<int64_t, std::set<std::string>> leaders_by_epoch_;
   std::optional<sim::Time> last_heal_;

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -154,13 +153,7 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
     }
   }
   std::unique_ptr<zbs::Detector> detector;
-  bool detector_targeted = std::any_of(sc.faults.begin(), sc.faults.end(), [](const auto& f) {
-    bool in_group = false;
-    for (const auto& g : f.groups) in_group |= std::find(g.begin(), g.end(), "detector") != g.end();
-    return in_group || f.target == "detector" || f.host == "detector" || f.from == "detector" ||
-           f.to == "detector";
-  });
-  if (sc.detector.enabled && (opt.detector || detector_targeted) && !metas.empty()) {
+  if (sc.detector.enabled && opt.detector && !metas.empty()) {
     std::vector<zbs::Meta*> ms;
     for (auto& m : metas) ms.push_back(m.get());
     zbs::DetectorConfig dc;

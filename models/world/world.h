@@ -35,7 +35,8 @@ struct RunOptions {
   // no random draws, no state changed in the metas it polls), so without it every other record
   // is identical (tests/models/scenario_test.cc checks this); only its matrix records and logs
   // are missing. Fuzz and sweep campaigns, which read metrics and violations only, turn it off:
-  // its polling is ~40% of a run's events. A fault aimed at the detector keeps it on.
+  // its polling is ~40% of a run's events. (No fault can aim at it: the scenario loader
+  // accepts only ZooKeeper and meta targets and the scenario's own hosts.)
   bool detector = true;
   std::vector<sim::Sink*> extra_sinks;
 };
