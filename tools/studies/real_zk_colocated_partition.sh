@@ -18,9 +18,9 @@ E=$(mktemp -d /tmp/zk-colocated.XXXXXX)
 CP=/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar
 [ -f /usr/share/java/zookeeper.jar ] || { echo "needs the zookeeper package (apt-get install zookeeper)" >&2; exit 2; }
 
+pids=()  # servers, clients and fifo holders: killed on exit, however the script ends
 cleanup() {
-  pkill -f "zk-colocated.*QuorumPeerMain" 2>/dev/null || true
-  pkill -f "$E/client" 2>/dev/null || true
+  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
   for i in 1 2 3; do
     ip netns del zkc$i 2>/dev/null || true
     ip link del zv$i-br 2>/dev/null || true
@@ -62,6 +62,7 @@ start_server() {  # $1 = myid; started last so that it is not the leader (highes
   ip netns exec zkc$1 java -Xmx256m -Dzookeeper.log.dir="$E/zk$1/log" \
     -Dzookeeper.root.logger=INFO,ROLLINGFILE -cp "$CP" \
     org.apache.zookeeper.server.quorum.QuorumPeerMain "$E/zk$1/zoo.cfg" >"$E/zk$1/out" 2>&1 &
+  pids+=($!)
 }
 start_server 2
 start_server 3
@@ -82,10 +83,12 @@ for len in "${lengths[@]}"; do
   mkfifo "$fifo"
   sleep 100000 >"$fifo" &
   holder=$!
+  pids+=($holder)
   ip netns exec zkc1 java -Xmx128m -Dzookeeper.root.logger=INFO,CONSOLE -cp "$CP" \
     org.apache.zookeeper.ZooKeeperMain -server 10.78.0.1:2181 -timeout 6000 \
     <"$fifo" >"$E/client$n.out" 2>&1 &
   client=$!
+  pids+=($client)
   sleep 4
   echo "create -e /meta$n x" >"$fifo"
   sleep 6  # several ping rounds: the session is touched and steady
