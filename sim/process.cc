@@ -50,6 +50,7 @@ void Process::crash() {
 void Process::restart() {
   if (state_ != State::Crashed) return;
   state_ = State::Running;
+  started_at_ = now();
   on_restart();
 }
 

@@ -40,6 +40,9 @@ class Process {
   bool alive() const { return state_ != State::Crashed; }
   // Bumped by every crash: inputs addressed to an earlier incarnation are dropped.
   uint64_t incarnation() const { return incarnation_; }
+  // When the current incarnation started: 0 for the first, the restart's time after a crash (a
+  // JVM's uptime in its GC log counts from here).
+  Time started_at() const { return started_at_; }
   Sim& sim() { return sim_; }
   Time now() const;
 
@@ -79,6 +82,7 @@ class Process {
   State state_ = State::Running;
   int pause_depth_ = 0;
   uint64_t incarnation_ = 0;
+  Time started_at_;
   Time paused_since_;
   std::deque<Fn> deferred_;
 };

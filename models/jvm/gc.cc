@@ -16,8 +16,12 @@ sim::Duration secs(double s) {
 }
 }  // namespace
 
-GcProcess::GcProcess(sim::Sim& sim, sim::Process& target, GcModel model)
-    : sim_(sim), target_(target), model_(std::move(model)), rng_(sim.rng("gc/" + target.name())) {}
+GcProcess::GcProcess(sim::Sim& sim, sim::Process& target, GcModel model, std::string log_file)
+    : sim_(sim),
+      target_(target),
+      model_(std::move(model)),
+      log_file_(std::move(log_file)),
+      rng_(sim.rng("gc/" + target.name())) {}
 
 void GcProcess::start() {
   schedule_next();
@@ -27,12 +31,19 @@ void GcProcess::schedule_next() {
   // Gaps are start-to-start (as `zksim gcfit` measures them); the first gap starts at t=0.
   sim::Duration gap = secs(model_.interval.sample(rng_));
   sim::Duration wait = std::max(sim::Duration::zero(), gap - last_len_);
-  sim_.engine.after(wait, [this] {
+  // Pauses start on a whole millisecond and last whole microseconds: the resolution of a JDK 8
+  // GC log (date stamps in ms, lengths in 0.1 us), so the log says exactly what happened and a
+  // replay from it reproduces the run. The shift (< 1 ms) is far below any timeout's scale.
+  constexpr int64_t kMs = 1000000;
+  int64_t at = (sim_.now() + wait).ns();
+  at = (at + kMs - 1) / kMs * kMs;
+  sim_.engine.at(sim::Time::from_ns(at), [this] {
     if (!target_.alive()) {
       schedule_next();  // a crashed JVM has no heap to collect; keep the renewal clock going
       return;
     }
     sim::Duration len = secs(model_.pause.sample(rng_));
+    len = sim::Duration::ns((len.count_ns() + 500) / 1000 * 1000);
     last_len_ = len;
     uint64_t id = sim_.trace.next_span_id();
     sim::Rec(sim_.trace, sim_.now(), "gc.pause", target_.name())
@@ -42,12 +53,34 @@ void GcProcess::schedule_next() {
     target_.pause();
     ++pauses_;
     total_ += len;
-    sim_.engine.after(len, [this, id] {
+    sim::Time start = sim_.now();
+    sim_.engine.after(len, [this, id, start, len] {
       sim::Rec(sim_.trace, sim_.now(), "gc.resume", target_.name()).end("gc", id).emit();
+      log_pause(start, len);
       target_.resume();
       schedule_next();
     });
   });
+}
+
+void GcProcess::log_pause(sim::Time start, sim::Duration len) {
+  auto& logs = sim_.logs;
+  if (log_file_.empty() || !logs.enabled()) return;
+  // JDK 8 prints the record when the pause ends, stamped with its start: the date in local time
+  // with milliseconds and the zone offset, the JVM's uptime in seconds (3 decimals), the length
+  // in seconds (7 decimals). Integer arithmetic: no floating-point formatting in a log line.
+  auto c = sim::civil_from_ns(logs.local_ns(start));
+  int64_t off = logs.tz_offset_s;
+  char sign = off < 0 ? '-' : '+';
+  off = off < 0 ? -off : off;
+  int64_t up_ms = std::max<int64_t>(0, (start - target_.started_at()).count_ns() / 1000000);
+  int64_t len_100ns = (len.count_ns() + 50) / 100;
+  std::string line = fmt::format(
+      "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}{}{:02d}{:02d}: {}.{:03d}: [GC pause (G1 "
+      "Evacuation Pause) (young), {}.{:07d} secs]",
+      c.year, c.month, c.day, c.hour, c.minute, c.second, c.nanos / 1000000, sign, off / 3600,
+      off % 3600 / 60, up_ms / 1000, up_ms % 1000, len_100ns / 10000000, len_100ns % 10000000);
+  logs.line(sim_.net.host_name(target_.host()), log_file_, line);
 }
 
 namespace {

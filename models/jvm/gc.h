@@ -5,6 +5,11 @@
 // from `pause` (both in seconds, e.g. fitted by `zksim gcfit`). A pause stops the
 // whole process (Process::pause), so timers and messages wait until it ends. Draws come from the
 // stream "gc/<process name>": adding GC to one process never shifts any other draws.
+//
+// With text logs on and a `log_file` given, each finished pause is written to
+// DIR/<host>/<log_file> as JDK 8 writes it with -XX:+PrintGCDetails -XX:+PrintGCDateStamps
+// -XX:+PrintGCTimeStamps (the header line of a G1 young pause: start date, JVM uptime, length), so
+// the seed's `rg 'GC pause' | awk '{print $(NF-1)}'` and `zksim gcfit` / `zksim ingest` read it.
 #pragma once
 
 #include <string>
@@ -23,16 +28,18 @@ struct GcModel {
 
 class GcProcess {
  public:
-  GcProcess(sim::Sim& sim, sim::Process& target, GcModel model);
+  GcProcess(sim::Sim& sim, sim::Process& target, GcModel model, std::string log_file = {});
   void start();
   uint64_t pauses() const { return pauses_; }
   sim::Duration total_paused() const { return total_; }
 
  private:
   void schedule_next();
+  void log_pause(sim::Time start, sim::Duration len);
   sim::Sim& sim_;
   sim::Process& target_;
   GcModel model_;
+  std::string log_file_;
   sim::Rng rng_;
   uint64_t pauses_ = 0;
   sim::Duration total_;

@@ -170,7 +170,9 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
   if (sc.gc_zk.enabled) {
     jvm::GcModel model = gc_model(sc.gc_zk, sc.dir);
     gc_source = model.source;
-    for (auto& p : peers) gcs.push_back(std::make_unique<jvm::GcProcess>(s, *p, model));
+    // zkServer.sh setups log GC to $ZOO_LOG_DIR/zookeeper_gc.log (-Xloggc), beside zookeeper.log.
+    for (auto& p : peers)
+      gcs.push_back(std::make_unique<jvm::GcProcess>(s, *p, model, "zookeeper_gc.log"));
   }
 
   // Faults, with roles resolved when each fires.

@@ -157,6 +157,26 @@ def incident(zksim, scenario, tmp):
     check(looking_cycles(recs) == per_seed[doc_seed(scenario) - 1],
           "the scenario's own run agrees with its --seed rerun")
     check(res["metrics"]["gc"]["pauses"] > 200, f"GC pauses are simulated ({res['metrics']['gc']['pauses']})")
+    # The seed's GC pipeline on the simulated zookeeper_gc.log files (JDK 8 layout), rg -> grep:
+    # rg 'GC pause' | awk '{print $(NF-1)}' | sort -n | python -c '...sum/avg/min/max/count'
+    # It sees every pause that ended (one still running when the run stops is not logged yet).
+    gcs = sorted(glob.glob(os.path.join(logs, "*", "zookeeper_gc.log")))
+    check(len(gcs) == 5, f"one zookeeper_gc.log per ZooKeeper host ({len(gcs)})")
+    out = subprocess.run(["sh", "-c", "grep -h 'GC pause' " + " ".join(gcs) +
+                          " | awk '{print $(NF-1)}' | sort -n"],
+                         capture_output=True, text=True).stdout.split()
+    secs = [float(x) for x in out]
+    pauses, resumes = {}, {}
+    for r in recs:
+        if r["type"] == "gc.pause":
+            pauses.setdefault(r["node"], []).append(r["ms"])
+        elif r["type"] == "gc.resume":
+            resumes[r["node"]] = resumes.get(r["node"], 0) + 1
+    done = [ms for n, ms_list in pauses.items() for ms in ms_list[:resumes.get(n, 0)]]
+    check(len(secs) == len(done), f"'GC pause' lines {len(secs)} = finished gc.pause records {len(done)}")
+    check(abs(sum(secs) - sum(done) / 1e3) < 1e-6 * max(1, len(secs)),
+          f"sum of logged pause lengths {sum(secs):.4f} s = the trace's {sum(done) / 1e3:.4f} s")
+    check(0.1 < sum(secs) / len(secs) < 0.4, f"mean pause {sum(secs) / len(secs):.3f} s, the seed's range")
 
 
 def main():

@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "models/scenario/scenario.h"
 #include "models/world/world.h"
+#include "sim/config.h"
 
 using nlohmann::json;
 using scenario::from_json;
@@ -295,6 +298,74 @@ TEST(Scenario, FittedPausesWithOverriddenGapDriveTheRun) {
     for (size_t i = 1; i < v.size(); ++i, ++n) gaps += static_cast<double>(v[i] - v[i - 1]) / 1e9;
   ASSERT_GT(n, 50u);
   EXPECT_NEAR(gaps / static_cast<double>(n), 27.0, 8.0);
+}
+
+TEST(World, GcLogHoldsEveryFinishedPauseExactly) {
+  // `--logs` writes each ZooKeeper JVM's pauses to <host>/zookeeper_gc.log in JDK 8's layout
+  // (PrintGCDateStamps + PrintGCTimeStamps): the start's local date to the millisecond with the
+  // zone offset, the JVM's uptime, the length in seconds. Pauses start on whole milliseconds and
+  // last whole microseconds, so every line gives its pause exactly. zk:2 crashes at 200 s and
+  // restarts at 230 s: its uptime counts from the restart.
+  json d = sim::read_json_file(ZKSIM_SOURCE_DIR "/scenarios/incident-2025-07-20.json", "s");
+  d["duration"] = "400s";
+  d["faults"] =
+      json::parse(R"([{"at":"200s","kind":"crash","target":"zk:2","restartAfter":"30s"}])");
+  auto sc = from_json(d, "incident.json", ZKSIM_SOURCE_DIR "/scenarios");
+  auto dir = std::filesystem::temp_directory_path() / "zksim-gclog-test";
+  std::filesystem::remove_all(dir);
+  world::RunOptions opt;
+  opt.keep_records = true;
+  opt.logs_dir = dir.string();
+  auto r = world::run(sc, opt);
+  std::map<std::string, std::vector<std::pair<int64_t, double>>> pauses;  // node -> (start, ms)
+  std::map<std::string, size_t> resumes;
+  for (const auto& rec : r.records_kept) {
+    if (rec.type == "gc.pause")
+      pauses[rec.node].emplace_back(rec.t.ns(), std::get<double>(*rec.get("ms")));
+    if (rec.type == "gc.resume") ++resumes[rec.node];
+  }
+  ASSERT_EQ(pauses.size(), 5u);
+  const std::map<std::string, std::string> host = {
+      {"zk:1", "n146"}, {"zk:2", "n147"}, {"zk:3", "n148"}, {"zk:4", "n152"}, {"zk:5", "n153"}};
+  size_t lines = 0;
+  for (const auto& [node, ps] : pauses) {
+    std::ifstream in(dir / host.at(node) / "zookeeper_gc.log");
+    ASSERT_TRUE(in) << node;
+    std::string line;
+    size_t i = 0;
+    while (std::getline(in, line)) {
+      SCOPED_TRACE(line);
+      int Y, M, D, h, m, sec, ms, up_s, up_ms, len_s, len_frac;
+      char tz[6] = {};
+      ASSERT_EQ(std::sscanf(line.c_str(),
+                            "%d-%d-%dT%d:%d:%d.%3d%5c: %d.%3d: [GC pause (G1 Evacuation Pause) "
+                            "(young), %d.%7d secs]",
+                            &Y, &M, &D, &h, &m, &sec, &ms, tz, &up_s, &up_ms, &len_s, &len_frac),
+                12);
+      EXPECT_STREQ(tz, "+0800");
+      ASSERT_LT(i, ps.size());
+      // The scenario's t=0 is 2025-07-20 00:00:00 local.
+      int64_t start_ms =
+          ((static_cast<int64_t>(D - 20) * 24 + h) * 60 + m) * 60000 + sec * 1000 + ms;
+      EXPECT_EQ(Y * 100 + M, 202507);
+      EXPECT_EQ(start_ms * 1000000, ps[i].first);  // exact: pauses start on whole milliseconds
+      EXPECT_EQ(static_cast<int64_t>(len_s) * 10000000 + len_frac,
+                std::llround(ps[i].second * 1e4));  // exact to 0.1 us
+      int64_t up = static_cast<int64_t>(up_s) * 1000 + up_ms;
+      int64_t born = node == "zk:2" && ps[i].first > 200'000'000'000 ? 230'000 : 0;
+      EXPECT_EQ(up, start_ms - born);
+      ++i;
+    }
+    // Every pause that ended is logged; one still running when the run stops is not (yet).
+    EXPECT_EQ(i, resumes[node]) << node;
+    EXPECT_GE(resumes[node] + 1, ps.size());
+    lines += i;
+  }
+  EXPECT_GT(lines, 50u);  // 5 JVMs x 400 s / 27 s
+  // zk:2 paused after its restart too (the crash does not stop its GC for good).
+  EXPECT_TRUE(std::any_of(pauses["zk:2"].begin(), pauses["zk:2"].end(),
+                          [](const auto& p) { return p.first > 230'000'000'000; }));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(World, DetectorIsAPureObserver) {

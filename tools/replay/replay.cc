@@ -880,7 +880,10 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
 
   // 5. GC pauses with a wall-clock date: a pause of that host's ZooKeeper JVM.
   for (const auto& e : tl.events) {
-    if (e.type != EventType::kGcPause || e.num < 1000) continue;
+    // Sub-millisecond safepoint stops (PrintGCApplicationStoppedTime) are noise, and a GC pause
+    // logged as a "GC pause" line is also logged as such a stop; GC pauses count at any length.
+    if (e.type != EventType::kGcPause || e.num < 1 || (e.state == "safepoint" && e.num < 1000))
+      continue;
     std::string node;
     for (const auto& [n, h] : host_of_node)
       if (h == e.host) node = n;
@@ -1185,6 +1188,14 @@ json replay(const Options& opt, std::string* text) {
   if (opt.faults == "logs") {
     faults = inferred;
     faults_source = "inferred from the logs";
+    // Logged GC pauses are what happened: they replace the configuration's GC model (which would
+    // add pauses of its own on top of them).
+    bool gc_logged = std::any_of(rec.events.begin(), rec.events.end(),
+                                 [](const Event& e) { return e.type == EventType::kGcPause; });
+    if (gc_logged && su.doc.contains("gc")) {
+      su.doc.erase("gc");
+      su.config_source += " (its GC model replaced by the GC logs' pauses)";
+    }
   } else if (opt.faults == "record") {
     if (!run_record.is_object())
       throw ReplayError(
