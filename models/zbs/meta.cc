@@ -93,6 +93,17 @@ void Meta::glog(char sev, int tid, const char* file, int line, const std::string
   if (ns <= last_log_ns_) ns = last_log_ns_ + step;
   last_log_ns_ = ns;
   sim::CivilTime c = sim::civil_from_ns(ns);
+  if (!glog_header_) {
+    // glog opens each file with this header; its date is the only place the year appears (the
+    // lines carry mmdd), so `zksim ingest` of a simulated folder needs no --year.
+    glog_header_ = true;
+    sim().logs.line(host_name_, "zbs-metad.log",
+                    fmt::format("Log file created at: {:04d}/{:02d}/{:02d} {:02d}:{:02d}:{:02d}",
+                                c.year, c.month, c.day, c.hour, c.minute, c.second));
+    sim().logs.line(host_name_, "zbs-metad.log", "Running on machine: " + host_name_);
+    sim().logs.line(host_name_, "zbs-metad.log",
+                    "Log line format: [IWEF]mmdd hh:mm:ss.uuuuuu threadid file:line] msg");
+  }
   sim().logs.line(host_name_, "zbs-metad.log",
                   fmt::format("{}{:02d}{:02d} {:02d}:{:02d}:{:02d}.{:06d} {:>5} {}:{}] {}", sev,
                               c.month, c.day, c.hour, c.minute, c.second,

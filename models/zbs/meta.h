@@ -130,6 +130,7 @@ class Meta : public sim::Process, public zk::ApiHolder {
   int tid_rpc_ = 0;
   uint64_t thread_handle_ = 0;
   int64_t last_log_ns_ = 0;
+  bool glog_header_ = false;  // glog's file header, written before the first line
 
   std::unique_ptr<zk::Client> client_;
   std::vector<std::unique_ptr<zk::Client>> retired_;  // closed handles of earlier sessions

@@ -122,6 +122,9 @@ TEST(gcfitParser, UnifiedDecorationsZgcShenandoah) {
   // 10:00:00.500+01:00 = 09:00:00.500Z on 2023-03-01 = 1677661200.5 s since the epoch
   EXPECT_EQ(ps[0].t_ns, 1677661200500000000 - 12000);
   EXPECT_EQ(ps[0].uptime_ns, 12500000000 - 12000);
+  EXPECT_TRUE(ps[0].has_utc_offset);
+  EXPECT_EQ(ps[0].utc_offset_s, 3600);
+  EXPECT_FALSE(ps[1].has_utc_offset);  // uptime only
   EXPECT_EQ(ps[1].kind, Kind::Remark);
   EXPECT_EQ(ps[1].collector, "Shenandoah");
   EXPECT_EQ(ps[2].kind, Kind::Full);
@@ -129,6 +132,27 @@ TEST(gcfitParser, UnifiedDecorationsZgcShenandoah) {
   EXPECT_EQ(ps[3].kind, Kind::Mixed);
   EXPECT_EQ(st.unknown_pauses, 1u);
   EXPECT_EQ(st.skipped_lines, 0u);
+}
+
+TEST(gcfitParser, DateStampOffsetIsKept) {
+  // JDK 8 -XX:+PrintGCDateStamps writes the host's zone; it tells the zone of the host's other
+  // logs (zksim ingest warns when --tz disagrees). A 'Z' date says nothing about the host.
+  auto ps = parse_text(
+      "2025-07-20T00:02:01.123+0800: 121.123: [GC pause (G1 Evacuation Pause) (young), 0.2051459 "
+      "secs]\n"
+      "2025-07-19T16:02:03.000-0530: 123.000: [GC pause (G1 Evacuation Pause) (young), 0.1000000 "
+      "secs]\n"
+      "[2025-07-19T16:02:05.000Z][info][gc] GC(9) Pause Young (Normal) (G1 Evacuation Pause) "
+      "10M->5M(20M) 1.5ms\n");
+  ASSERT_EQ(ps.size(), 3u);
+  EXPECT_TRUE(ps[0].has_utc_offset);
+  EXPECT_EQ(ps[0].utc_offset_s, 8 * 3600);
+  EXPECT_EQ(ps[0].t_ns, 1752940921123000000);  // 2025-07-19T16:02:01.123Z
+  EXPECT_EQ(ps[0].seconds, 0.2051459);
+  EXPECT_TRUE(ps[1].has_utc_offset);
+  EXPECT_EQ(ps[1].utc_offset_s, -(5 * 3600 + 30 * 60));
+  EXPECT_TRUE(ps[2].absolute);
+  EXPECT_FALSE(ps[2].has_utc_offset);
 }
 
 TEST(gcfitParser, PreunifiedVariants) {

@@ -167,6 +167,14 @@ TEST(ingest_bad_input, GlogWithoutYearNeedsFlag) {
   ASSERT_EQ(t2.events.size(), 1u);
   EXPECT_EQ(format_utc(t2.events[0].time_ns), "2025-01-01T00:00:01.000001Z");
   EXPECT_EQ(t2.files[0].unknown, 0u);
+  // --year wins over the header, which is then still a header, not an unknown line.
+  IngestOptions y;
+  y.year = 2026;
+  Timeline t3 = ingest_dir(d2.path(), y);
+  ASSERT_EQ(t3.events.size(), 1u);
+  EXPECT_EQ(format_utc(t3.events[0].time_ns), "2026-01-01T00:00:01.000001Z");
+  EXPECT_EQ(t3.files[0].unknown, 0u);
+  EXPECT_EQ(t3.files[0].records, 4u);
 }
 
 TEST(ingest_bad_input, RotatedFilesComeOldestFirst) {

@@ -9,6 +9,7 @@
 #include "models/world/world.h"
 #include "sim/config.h"
 #include "sim/time.h"
+#include "tools/ingest/ingest.h"
 #include "tools/replay/replay.h"
 
 namespace fs = std::filesystem;
@@ -260,6 +261,47 @@ TEST(ReplayIncident2025, PartitionThenLossInferredFromTheLogs) {
   // Nothing else: no crashes, restarts, pauses or cuts invented for the loss's stalls.
   EXPECT_LE(faults.size(), 3u);
   for (const auto& f : faults) EXPECT_NE(f.fault["kind"], "crash");
+}
+
+// `zksim ingest` of a simulated folder with its defaults (no --year, no --tz): the glog header
+// the meta writes gives the year, and the GC logs' +0800 date stamps are named in a note saying
+// that zone-less lines were read as UTC.
+TEST(IngestSimulated, NeedsNoYearAndNamesTheZoneOfTheGcLogs) {
+  auto sc = scenario::load(bundled_scenario("incident-2025-07-20.json"));
+  sc.duration = sim::Duration::s(200);
+  fs::path logs = tmp("incident-ingest");
+  world::RunOptions ro;
+  ro.logs_dir = logs.string();
+  ro.keep_records = true;
+  auto r = world::run(sc, ro);
+  size_t resumes = 0, meta_lines = 0;
+  for (const auto& rec : r.records_kept) resumes += rec.type == "gc.resume";
+  for (const auto& rec : r.records_kept) meta_lines += rec.node.rfind("meta:", 0) == 0;
+  zksim::ingest::IngestOptions o;  // tz UTC, no year
+  zksim::ingest::Timeline tl = zksim::ingest::ingest_dir(logs, o);
+  size_t gc = 0, meta = 0, zoned_notes = 0;
+  for (const auto& e : tl.events) {
+    gc += e.type == zksim::ingest::EventType::kGcPause;
+    meta += e.process == zksim::ingest::Process::kMeta;
+  }
+  for (const auto& f : tl.files) {
+    if (f.kind == zksim::ingest::FileKind::kMeta) {
+      EXPECT_EQ(f.unknown, 0u) << f.path;
+    }
+    for (const auto& n : f.notes) zoned_notes += n.find("stamped +08:00") != std::string::npos;
+  }
+  EXPECT_EQ(gc, resumes);
+  EXPECT_GT(gc, 20u);
+  EXPECT_GT(meta, 20u);
+  EXPECT_GT(meta_lines, 0u);
+  EXPECT_EQ(zoned_notes, 5u);  // one per ZooKeeper host's GC log
+  o.tz = "+08:00";
+  tl = zksim::ingest::ingest_dir(logs, o);
+  for (const auto& f : tl.files) {
+    for (const auto& n : f.notes) {
+      EXPECT_EQ(n.find("stamped"), std::string::npos) << n;
+    }
+  }
 }
 
 TEST(ReplayRoundTrip, RunRecordReproducesTheRunExactly) {

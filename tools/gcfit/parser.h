@@ -72,6 +72,10 @@ struct Pause {
   // from earlier lines of the same file: `Using G1`, `-XX:+UseG1GC`, ...).
   std::string collector;
   uint64_t line = 0;  // 1-based line number where the entry starts
+  // The UTC offset (seconds) the line's wall-clock date was written with, when it carried one
+  // ("+0800" in `2025-07-20T00:02:01.123+0800`); tells the zone of the host's other logs.
+  bool has_utc_offset = false;
+  int64_t utc_offset_s = 0;
 };
 
 struct ParseStats {
@@ -148,6 +152,6 @@ ParseStats parse_file(const std::string& path, const std::function<void(const Pa
 
 // Civil date-time to nanoseconds since the Unix epoch; exposed for tests.
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fff][(+|-)HHMM|(+|-)HH:MM|Z]". Returns false on a malformed string.
-bool parse_iso8601_ns(std::string_view s, int64_t& out_ns);
+bool parse_iso8601_ns(std::string_view s, int64_t& out_ns, int64_t* offset_s = nullptr);
 
 }  // namespace zksim::gcfit

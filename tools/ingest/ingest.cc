@@ -420,12 +420,14 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
     // (PrintGCDateStamps, unified time decorations; the line carries its own UTC offset) can be
     // placed on the timeline; uptime-only pauses are counted in a note.
     std::uint64_t uptime_only = 0;
+    std::set<std::int64_t> offsets;  // UTC offsets of the dates: the host's zone
     try {
       gcfit::ParseStats ps = gcfit::parse_file(f.path.string(), [&](const gcfit::Pause& p) {
         if (!p.absolute || !p.timed) {
           ++uptime_only;
           return;
         }
+        if (p.has_utc_offset) offsets.insert(p.utc_offset_s);
         Event ev;
         ev.type = EventType::kGcPause;
         ev.process = Process::kGc;
@@ -448,6 +450,16 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
       for (const std::string& w : ps.warnings) note(st, opt, w);
     } catch (const gcfit::ParseError& e) {
       note(st, opt, e.what());
+    }
+    // A GC log stamps its dates with the host's zone; ZooKeeper and glog lines carry none and are
+    // read in --tz. Say so when the two disagree (a day split at the wrong midnight otherwise).
+    if (offsets.size() == 1 && *offsets.begin() != parse_tz_offset(opt.tz)) {
+      std::int64_t o = *offsets.begin(), a = o < 0 ? -o : o;
+      note(st, opt,
+           fmt::format("its dates are stamped {}{:02d}:{:02d} while lines without a zone are read "
+                       "as {}: pass --tz {}{:02d}:{:02d} if the hosts ran in that zone",
+                       o < 0 ? '-' : '+', a / 3600, a % 3600 / 60, opt.tz, o < 0 ? '-' : '+',
+                       a / 3600, a % 3600 / 60));
     }
     if (uptime_only > 0)
       note(
@@ -477,10 +489,10 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
       ++st.rep.records;  // rest of the glog file header
       continue;
     }
-    if (kind == FileKind::kMeta && line.starts_with("Log file created at: ") && !opt.year) {
-      // glog header: "Log file created at: 2025/07/19 15:54:06"
+    if (kind == FileKind::kMeta && line.starts_with("Log file created at: ")) {
+      // glog header: "Log file created at: 2025/07/19 15:54:06"; its year unless --year is given
       std::string_view d = std::string_view(line).substr(21);
-      if (d.size() >= 7 && d[4] == '/') {
+      if (!opt.year && d.size() >= 7 && d[4] == '/') {
         int y = std::atoi(std::string(d.substr(0, 4)).c_str());
         unsigned m = static_cast<unsigned>(std::atoi(std::string(d.substr(5, 2)).c_str()));
         if (y >= 1970 && m >= 1 && m <= 12) glog_base = std::make_pair(y, m);
