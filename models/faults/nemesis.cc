@@ -54,19 +54,28 @@ void Nemesis::fire(size_t index, const FaultSpec& f) {
   std::string detail;
   std::function<void()> undo;
 
-  if (f.kind == "ifdown") {
-    std::string hname = f.host;
-    if (hname.empty()) {
-      sim::Process* p = resolve_(f.target);
-      if (!p) {
-        sim::Rec(sim_.trace, now, "fault.skipped", f.target)
-            .f("kind", f.kind)
-            .f("index", static_cast<int64_t>(index))
-            .emit();
-        return;
-      }
-      hname = sim_.net.host_name(p->host());
+  // The fault's target process (a role resolved now), or null when the role has no holder: the
+  // fault is then skipped, and says so.
+  auto target = [&]() -> sim::Process* {
+    sim::Process* p = resolve_(f.target);
+    if (!p) {
+      sim::Rec(sim_.trace, now, "fault.skipped", f.target)
+          .f("kind", f.kind)
+          .f("index", static_cast<int64_t>(index))
+          .emit();
     }
+    return p;
+  };
+  // The host a fault names, or its target process's; empty when skipped.
+  auto fault_host = [&]() -> std::string {
+    if (!f.host.empty()) return f.host;
+    sim::Process* p = target();
+    return p ? sim_.net.host_name(p->host()) : std::string();
+  };
+
+  if (f.kind == "ifdown") {
+    std::string hname = fault_host();
+    if (hname.empty()) return;
     sim::HostId h = host(hname);
     node = hname;
     detail = fmt::format("ifdown {}", hname);
@@ -75,8 +84,20 @@ void Nemesis::fire(size_t index, const FaultSpec& f) {
       if (--down_[h] == 0) sim_.net.set_host_up(h, true);
     };
   } else if (f.kind == "partition") {
+    std::vector<std::vector<std::string>> names = f.groups;
+    std::string isolated;
+    if (names.empty()) {
+      // One host against all the others (its own loopback traffic goes on): a switch port or a
+      // cable, unlike ifdown, which takes the host's address away.
+      std::string hname = fault_host();
+      if (hname.empty()) return;
+      isolated = hname;
+      names = {{hname}, {}};
+      for (sim::HostId h = 0; h < sim_.net.host_count(); ++h)
+        if (sim_.net.host_name(h) != hname) names[1].push_back(sim_.net.host_name(h));
+    }
     std::vector<std::vector<sim::HostId>> groups;
-    for (const auto& g : f.groups) {
+    for (const auto& g : names) {
       std::vector<sim::HostId> ids;
       for (const auto& n : g) ids.push_back(host(n));
       groups.push_back(std::move(ids));
@@ -93,9 +114,9 @@ void Nemesis::fire(size_t index, const FaultSpec& f) {
       }
     }
     for (auto [a, b] : links) cut(a, b, f.reject, +1);
-    node = "net";
+    node = isolated.empty() ? "net" : isolated;  // the isolated host, as for ifdown
     std::string gs;
-    for (const auto& g : f.groups) {
+    for (const auto& g : names) {
       gs += gs.empty() ? "" : " | ";
       for (size_t k = 0; k < g.size(); ++k) gs += (k ? "," : "") + g[k];
     }
@@ -137,14 +158,8 @@ void Nemesis::fire(size_t index, const FaultSpec& f) {
       for (auto [a, b] : links) sim_.net.set_link_extra(a, b, sim::Duration::zero(), 0);
     };
   } else {
-    sim::Process* p = resolve_(f.target);
-    if (!p) {
-      sim::Rec(sim_.trace, now, "fault.skipped", f.target)
-          .f("kind", f.kind)
-          .f("index", static_cast<int64_t>(index))
-          .emit();
-      return;
-    }
+    sim::Process* p = target();
+    if (!p) return;
     node = p->name();
     if (f.kind == "pause") {
       detail = fmt::format("pause {}", p->name());

@@ -155,7 +155,14 @@ FaultSpec parse_fault(const json& j, const std::string& path) {
   if (f.kind == "ifdown")
     need(!f.host.empty() || !f.target.empty(),
          "\"host\" (or a \"target\" process whose host goes down)");
-  if (f.kind == "partition") need(f.groups.size() >= 1, "\"groups\"");
+  if (f.kind == "partition") {
+    // Either explicit groups, or one host cut off from all the others: a "host", or the host of a
+    // "target" process (a role such as meta:leader is resolved when the fault fires).
+    int ways = (f.groups.empty() ? 0 : 1) + (f.host.empty() ? 0 : 1) + (f.target.empty() ? 0 : 1);
+    need(ways == 1,
+         "exactly one of \"groups\", \"host\" (isolated from all others) or \"target\" (its "
+         "process's host isolated)");
+  }
   if (f.kind == "cut") need(!f.from.empty() && !f.to.empty(), "\"from\" and \"to\"");
   if (f.kind == "latency") need(o.has("latency"), "\"latency\"");
   if (f.kind == "loss") need(o.has("loss"), "\"loss\"");

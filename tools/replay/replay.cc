@@ -850,6 +850,80 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     out.push_back(std::move(f));
   }
 
+  // 3b. A server that went silent for its clients while no ZooKeeper peer lost its leader: read
+  // timeouts (errno 110) of clients on other hosts, on one server S, that nothing above explains.
+  // The smallest explanation is S's host cut off from the others for less than syncLimit*tickTime
+  // (longer, its own peer would have lost its leader, analysed above); a pause of S's peer or cuts
+  // between S and just those clients' hosts would read the same. Start: after every client's last
+  // receive (2/3 of the session before its timeout), before its next ping (1/3 later) was
+  // answered; end: after the last timeout, before syncLimit*tickTime had passed. Both fitted.
+  {
+    auto explained = [&](const Event& e) {
+      int64_t rx = e.time_ns - session * 2 / 3 - epoch;
+      for (const auto& f : out) {
+        int64_t a = f.at_window ? f.at_window->first : f.at_ns;
+        int64_t b = f.end_window ? f.end_window->second : f.end_ns.value_or(f.at_ns + sync_to);
+        if (rx <= b + kS && e.time_ns - epoch >= a - kS) return true;
+      }
+      return false;
+    };
+    std::map<std::string, std::vector<const Event*>> by_server;
+    for (const auto& e : tl.events) {
+      if (e.type != EventType::kConnectionError || e.num != 110 || used.count(&e)) continue;
+      std::string S = nc.resolve(e.server), M = nc.resolve(e.host);
+      if (S.empty() || M.empty() || S == M || explained(e)) continue;
+      by_server[S].push_back(&e);
+    }
+    for (const auto& [S, errs] : by_server) {
+      size_t i = 0;
+      while (i < errs.size()) {
+        // One silence: timeouts whose last receives lie within 1/3 of a session of each other.
+        int64_t lower = errs[i]->time_ns - session * 2 / 3, upper = lower + session / 3;
+        size_t j = i;
+        while (j + 1 < errs.size() && errs[j + 1]->time_ns - session * 2 / 3 < upper) {
+          ++j;
+          lower = std::max(lower, errs[j]->time_ns - session * 2 / 3);
+        }
+        const Event* last = errs[j];
+        std::set<std::string> clients;
+        json ev = json::array();
+        for (size_t k = i; k <= j; ++k) {
+          clients.insert(nc.resolve(errs[k]->host));
+          ev.push_back(evidence(
+              tl, *errs[k],
+              fmt::format("{}'s client read timeout on {}'s server: {} silent since {} before",
+                          nc.resolve(errs[k]->host), S, S, dur(session * 2 / 3))));
+        }
+        i = j + 1;
+        bool leader_lost = false;
+        for (const Event* x : fex)
+          if (x->time_ns >= lower && x->time_ns <= last->time_ns + sync_to) leader_lost = true;
+        if (leader_lost) continue;  // a leader loss in the same silence: not this case
+        if (upper < lower) upper = lower;
+        InferredFault f;
+        json rest = json::array();
+        for (const auto& h : nc.hosts)
+          if (h != S) rest.push_back(h);
+        f.at_window = {lower - epoch, upper - epoch};
+        f.at_ns = (lower + upper) / 2 - epoch;
+        f.end_window = {last->time_ns - epoch, lower + sync_to - epoch};
+        f.end_ns = (last->time_ns + lower + sync_to) / 2 - epoch;
+        for (const auto& m : clients) f.lost_pairs.push_back({S, m});
+        f.fault = json{
+            {"kind", "partition"},
+            {"groups", json::array({json::array({S}), rest})},
+            {"comment",
+             fmt::format("inferred: {} cut off ({} client(s) on other hosts timed out reading "
+                         "from its server while no ZooKeeper peer lost its leader; shorter than "
+                         "syncLimit*tickTime, or its own peer would have; a pause of its "
+                         "ZooKeeper or cuts to just those hosts would read the same)",
+                         S, clients.size())},
+            {"evidence", ev}};
+        out.push_back(std::move(f));
+      }
+    }
+  }
+
   // 4. Restarts not explained by a crash: "Starting quorum peer" of a peer that had logged before.
   std::set<std::string> seen;
   for (const auto& e : tl.events) {
@@ -1214,7 +1288,7 @@ json replay(const Options& opt, std::string* text) {
       std::string target = f.fault.value("target", "");
       if (target.find(":leader") != std::string::npos ||
           target.find(":follower") != std::string::npos) {
-        if (f.fault.value("kind", "") == "ifdown") {
+        if (f.fault.value("kind", "") == "ifdown" || f.fault.value("kind", "") == "partition") {
           f.fault.erase("target");
           f.fault["host"] = a.value("node", "");
         } else {
