@@ -308,19 +308,27 @@ TEST(IngestSimulated, NeedsNoYearAndNamesTheZoneOfTheGcLogs) {
 // less than syncLimit*tickTime): the clients on other hosts time out reading from it. Inferred as
 // that host cut off from the others, start and end fitted; seed 1 with 5 s reproduces the
 // co-located dual leader (1144 ms) from the logs alone.
-TEST(ReplayPartition, ServerSilentForItsClientsOnly) {
+// scenarios/fuzz/colocated-partition-meta-leader.json with a 5 s partition and `seed`: run with
+// logs, then replay them with the scenario's configuration (faults inferred).
+json replay_colocated_5s(uint64_t seed, world::RunResult& orig) {
   std::string s = bundled_scenario("fuzz/colocated-partition-meta-leader.json");
   scenario::Scenario sc = scenario::load(s);
   sc.faults[0].duration = sim::Duration::s(5);
-  fs::path logs = tmp("client-silence");
+  fs::path logs = tmp("colocated-5s-" + std::to_string(seed));
   world::RunOptions ro;
   ro.logs_dir = logs.string();
-  auto orig = world::run(sc, ro);
-  ASSERT_EQ(orig.metrics.meta_dual.count, 1);
+  ro.seed = seed;
+  orig = world::run(sc, ro);
   Options o;
   o.input = logs.string();
   o.config = s;
-  json rep = zksim::replay::replay(o, nullptr);
+  return zksim::replay::replay(o, nullptr);
+}
+
+TEST(ReplayPartition, ServerSilentForItsClientsOnly) {
+  world::RunResult orig;
+  json rep = replay_colocated_5s(1, orig);
+  ASSERT_EQ(orig.metrics.meta_dual.count, 1);
   ASSERT_EQ(rep["faults"].size(), 1u);
   const json& f = rep["faults"][0];
   EXPECT_EQ(f["kind"], "partition");
@@ -337,6 +345,43 @@ TEST(ReplayPartition, ServerSilentForItsClientsOnly) {
   EXPECT_LE(b["max_abs_delta_ms"].get<double>(), 1.0);
   EXPECT_EQ(rep["metrics"]["recorded_logs"]["meta"]["dual_leader"],
             rep["metrics"]["baseline_logs"]["meta"]["dual_leader"]);
+}
+
+// The co-located partition of scenarios/fuzz/colocated-partition-meta-leader.json (5 s) with two
+// other kinds of evidence: seed 2 (meta:node2 leads on its own host's follower; no client on
+// another host used that server) leaves only the leader's expiry of a session whose client stayed
+// connected; seed 35 (node1 cut off, its meta's client on node2's server) leaves one client's
+// read timeout on node2 while a client on node3 kept node2: node1 was the one cut off. Both are
+// inferred as that host cut off and replay exactly, the dual leader of seed 2 included.
+TEST(ReplayPartition, ExpiryOfAConnectedSessionAndTheSideOfAOneClientSilence) {
+  struct Case {
+    uint64_t seed;
+    const char* groups;
+    const char* evidence;
+  };
+  for (const Case& c : {Case{2, R"([["node2"],["node1","node3"]])", "stayed connected until"},
+                        Case{35, R"([["node1"],["node2","node3"]])", "was reachable"}}) {
+    SCOPED_TRACE(c.seed);
+    world::RunResult orig;
+    json rep = replay_colocated_5s(c.seed, orig);
+    ASSERT_EQ(rep["faults"].size(), 1u);
+    const json& f = rep["faults"][0];
+    EXPECT_EQ(f["kind"], "partition");
+    EXPECT_EQ(f["groups"], json::parse(c.groups));
+    EXPECT_TRUE(any_contains(whats(f), c.evidence)) << f["evidence"].dump();
+    const json& b = rep["baseline"];
+    EXPECT_GT(b["matched"].get<int>(), 15);
+    EXPECT_EQ(b["missing"].get<int>(), 0);
+    EXPECT_EQ(b["extra"].get<int>(), 0);
+    EXPECT_LE(b["max_abs_delta_ms"].get<double>(), 1.0);
+    json sim = rep["metrics"]["baseline_run"];
+    json rec = world::to_json(orig)["metrics"];
+    EXPECT_EQ(rec["meta"]["dual_leader"]["count"], sim["meta"]["dual_leader"]["count"]);
+    EXPECT_EQ(rec["zk"]["session_expirations"], sim["zk"]["session_expirations"]);
+    if (c.seed == 2) {
+      EXPECT_EQ(orig.metrics.meta_dual.count, 1);
+    }
+  }
 }
 
 TEST(ReplayRoundTrip, RunRecordReproducesTheRunExactly) {

@@ -900,10 +900,42 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
           if (x->time_ns >= lower && x->time_ns <= last->time_ns + sync_to) leader_lost = true;
         if (leader_lost) continue;  // a leader loss in the same silence: not this case
         if (upper < lower) upper = lower;
+        // Which side was cut off: with a single client host M, a client on a third host that
+        // kept its connection to S through the silence shows S reachable, so M was the one.
+        std::string cut_host = S;
+        if (clients.size() == 1) {
+          const std::string M = *clients.begin();
+          std::map<std::string, const Event*> on;  // client host -> its latest establishment
+          for (const auto& c : tl.events) {
+            if (c.time_ns > lower) break;
+            if (c.type == EventType::kClientSessionEstablished) on[c.host] = &c;
+          }
+          for (const auto& [ch, est] : on) {
+            std::string H = nc.resolve(ch);
+            if (H.empty() || H == M || H == S || nc.resolve(est->server) != S) continue;
+            bool kept = true;
+            for (const auto& c : tl.events) {
+              if (c.time_ns <= est->time_ns || c.host != ch) continue;
+              if (c.time_ns > last->time_ns) break;
+              if (c.type == EventType::kClientStateChange && c.prev == "CONNECTED_STATE") {
+                kept = false;
+                break;
+              }
+            }
+            if (kept) {
+              cut_host = M;
+              ev.push_back(evidence(tl, *est,
+                                    fmt::format("{}'s client stayed connected to {}'s server "
+                                                "through the silence: {} was reachable, {} cut off",
+                                                H, S, S, M)));
+              break;
+            }
+          }
+        }
         InferredFault f;
         json rest = json::array();
         for (const auto& h : nc.hosts)
-          if (h != S) rest.push_back(h);
+          if (h != cut_host) rest.push_back(h);
         f.at_window = {lower - epoch, upper - epoch};
         f.at_ns = (lower + upper) / 2 - epoch;
         f.end_window = {last->time_ns - epoch, lower + sync_to - epoch};
@@ -911,16 +943,94 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         for (const auto& m : clients) f.lost_pairs.push_back({S, m});
         f.fault = json{
             {"kind", "partition"},
-            {"groups", json::array({json::array({S}), rest})},
+            {"groups", json::array({json::array({cut_host}), rest})},
             {"comment",
-             fmt::format("inferred: {} cut off ({} client(s) on other hosts timed out reading "
-                         "from its server while no ZooKeeper peer lost its leader; shorter than "
-                         "syncLimit*tickTime, or its own peer would have; a pause of its "
-                         "ZooKeeper or cuts to just those hosts would read the same)",
-                         S, clients.size())},
+             cut_host == S
+                 ? fmt::format("inferred: {} cut off ({} client(s) on other hosts timed out "
+                               "reading from its server while no ZooKeeper peer lost its leader; "
+                               "shorter than syncLimit*tickTime, or its own peer would have; a "
+                               "pause of its ZooKeeper or cuts to just those hosts would read the "
+                               "same)",
+                               S, clients.size())
+                 : fmt::format("inferred: {} cut off (its client timed out reading from {}'s "
+                               "server, which a client on another host still reached, while no "
+                               "ZooKeeper peer lost its leader)",
+                               cut_host, S)},
             {"evidence", ev}};
         out.push_back(std::move(f));
       }
+    }
+  }
+
+  // 3c. A session the leader expired while its client was still connected to a follower S: the
+  // leader stopped hearing S's touches (a follower reports them in its ping replies) for a
+  // session timeout, though the client heard from S; nothing above explains it. S's host was cut
+  // off from the leader's (the co-located case of docs/fuzz.md: the client on S's own host keeps
+  // S). Start: the leader's last touch from S lies within a ping period (T/2) before the cut and
+  // the expiry falls on the first T bucket after last touch + session; end: before S applied the
+  // closeSession and closed the client's connection (the client's first CONNECTING after the
+  // expiry). Both fitted.
+  {
+    const int64_t T = tick;
+    for (const auto& e : tl.events) {
+      if (e.type != EventType::kSessionExpiry || e.detail.empty()) continue;
+      std::string Lh = nc.resolve(e.host);
+      // The client that held the session, where, and whether it stayed connected until now.
+      const Event* est = nullptr;
+      for (const auto& c : tl.events) {
+        if (c.time_ns > e.time_ns) break;
+        if (c.type == EventType::kClientSessionEstablished && c.detail == e.detail) est = &c;
+      }
+      if (!est) continue;
+      std::string S = nc.resolve(est->server), M = nc.resolve(est->host);
+      if (S.empty() || Lh.empty() || S == Lh) continue;
+      bool stayed = true;
+      const Event* closed = nullptr;
+      for (const auto& c : tl.events) {
+        if (c.time_ns <= est->time_ns || c.host != est->host) continue;
+        if (c.type != EventType::kClientStateChange || c.prev != "CONNECTED_STATE") continue;
+        if (c.time_ns <= e.time_ns)
+          stayed = false;
+        else
+          closed = &c;
+        break;
+      }
+      if (!stayed || !closed) continue;
+      int64_t st = e.num > 0 ? e.num * kMs : session;
+      int64_t lower = e.time_ns - st - T - T / 2, upper = e.time_ns - st + T / 2;
+      bool explained = false;
+      for (const auto& f : out) {
+        int64_t a = f.at_window ? f.at_window->first : f.at_ns;
+        int64_t b = f.end_window ? f.end_window->second : f.end_ns.value_or(f.at_ns + sync_to);
+        if (a <= e.time_ns - epoch && b >= lower - epoch) explained = true;
+      }
+      if (explained) continue;
+      InferredFault f;
+      json rest = json::array();
+      for (const auto& h : nc.hosts)
+        if (h != S) rest.push_back(h);
+      f.at_window = {lower - epoch, upper - epoch};
+      f.at_ns = e.time_ns - st - epoch;
+      f.end_window = {upper - epoch, closed->time_ns - epoch};
+      f.end_ns = (upper + closed->time_ns) / 2 - epoch;
+      f.lost_pairs = {{Lh, S}};
+      json ev = json::array(
+          {evidence(tl, e, fmt::format("the leader on {} expired session {}", Lh, e.detail)),
+           evidence(tl, *est, fmt::format("{}'s client had that session on {}'s server", M, S)),
+           evidence(tl, *closed,
+                    fmt::format("{}'s client stayed connected until {} closed it (the "
+                                "closeSession reached {}: the end is before this)",
+                                M, S, S))});
+      f.fault = json{
+          {"kind", "partition"},
+          {"groups", json::array({json::array({S}), rest})},
+          {"comment",
+           fmt::format("inferred: {} cut off from the leader on {} (its session {} expired while "
+                       "its client, still connected to {}, heard from it: the leader missed {}'s "
+                       "touches); the smallest grouping, {} against the rest",
+                       S, Lh, e.detail, S, S, S)},
+          {"evidence", ev}};
+      out.push_back(std::move(f));
     }
   }
 
