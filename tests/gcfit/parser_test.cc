@@ -122,9 +122,9 @@ TEST(gcfitParser, UnifiedDecorationsZgcShenandoah) {
   // 10:00:00.500+01:00 = 09:00:00.500Z on 2023-03-01 = 1677661200.5 s since the epoch
   EXPECT_EQ(ps[0].t_ns, 1677661200500000000 - 12000);
   EXPECT_EQ(ps[0].uptime_ns, 12500000000 - 12000);
-  EXPECT_TRUE(ps[0].has_utc_offset);
-  EXPECT_EQ(ps[0].utc_offset_s, 3600);
-  EXPECT_FALSE(ps[1].has_utc_offset);  // uptime only
+  ASSERT_TRUE(ps[0].utc_offset_s.has_value());
+  EXPECT_EQ(*ps[0].utc_offset_s, 3600);
+  EXPECT_FALSE(ps[1].utc_offset_s.has_value());  // uptime only
   EXPECT_EQ(ps[1].kind, Kind::Remark);
   EXPECT_EQ(ps[1].collector, "Shenandoah");
   EXPECT_EQ(ps[2].kind, Kind::Full);
@@ -145,14 +145,14 @@ TEST(gcfitParser, DateStampOffsetIsKept) {
       "[2025-07-19T16:02:05.000Z][info][gc] GC(9) Pause Young (Normal) (G1 Evacuation Pause) "
       "10M->5M(20M) 1.5ms\n");
   ASSERT_EQ(ps.size(), 3u);
-  EXPECT_TRUE(ps[0].has_utc_offset);
-  EXPECT_EQ(ps[0].utc_offset_s, 8 * 3600);
+  ASSERT_TRUE(ps[0].utc_offset_s.has_value());
+  EXPECT_EQ(*ps[0].utc_offset_s, 8 * 3600);
   EXPECT_EQ(ps[0].t_ns, 1752940921123000000);  // 2025-07-19T16:02:01.123Z
   EXPECT_EQ(ps[0].seconds, 0.2051459);
-  EXPECT_TRUE(ps[1].has_utc_offset);
-  EXPECT_EQ(ps[1].utc_offset_s, -(5 * 3600 + 30 * 60));
+  ASSERT_TRUE(ps[1].utc_offset_s.has_value());
+  EXPECT_EQ(*ps[1].utc_offset_s, -(5 * 3600 + 30 * 60));
   EXPECT_TRUE(ps[2].absolute);
-  EXPECT_FALSE(ps[2].has_utc_offset);
+  EXPECT_FALSE(ps[2].utc_offset_s.has_value());
 }
 
 TEST(gcfitParser, PreunifiedVariants) {

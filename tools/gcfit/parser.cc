@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <charconv>
-#include <climits>
 #include <cmath>
 #include <cstring>
 
@@ -216,7 +215,7 @@ bool parse_kind(std::string_view name, Kind& out) {
   return false;
 }
 
-bool parse_iso8601_ns(std::string_view s, int64_t& out_ns, int64_t* offset_out) {
+bool parse_iso8601_ns(std::string_view s, int64_t& out_ns, std::optional<int64_t>* offset_out) {
   int y, mo, d, h, mi, sec;
   if (!looks_like_date(s)) return false;
   if (!digits_at(s, 0, 4, y) || !digits_at(s, 5, 2, mo) || !digits_at(s, 8, 2, d) ||
@@ -343,7 +342,7 @@ struct Parser::Prefix {
   bool found = false;
   bool has_date = false;
   int64_t date_ns = 0;
-  int64_t date_offset_s = INT64_MIN;  // INT64_MIN: the date carried no offset
+  std::optional<int64_t> date_offset_s;  // the date's UTC offset, when it carried one
   bool has_uptime = false;
   int64_t uptime_ns = 0;
   size_t len = 0;
@@ -434,8 +433,7 @@ void set_time(Pause& pz, const Parser::Prefix& pre, int64_t minus_ns) {
   pz.uptime_ns = pre.has_uptime ? pre.uptime_ns - minus_ns : -1;
   if (pre.has_date) {
     pz.t_ns = pre.date_ns - minus_ns;
-    pz.has_utc_offset = pre.date_offset_s != INT64_MIN;
-    if (pz.has_utc_offset) pz.utc_offset_s = pre.date_offset_s;
+    pz.utc_offset_s = pre.date_offset_s;
   } else if (pre.has_uptime) {
     pz.t_ns = pz.uptime_ns;
   } else {
@@ -457,7 +455,7 @@ bool Parser::unified_line(std::string_view line) {
   int ndeco = 0;
   bool has_abs = false, has_up = false;
   int64_t abs_ns = 0, up_ns = 0;
-  int64_t abs_offset_s = INT64_MIN;
+  std::optional<int64_t> abs_offset_s;
   while (pos < line.size() && line[pos] == '[') {
     size_t close = line.find(']', pos);
     if (close == std::string_view::npos) break;
@@ -579,8 +577,7 @@ bool Parser::unified_line(std::string_view line) {
   int64_t d = to_ns(seconds);
   p.absolute = has_abs;
   p.timed = has_abs || has_up;
-  p.has_utc_offset = has_abs && abs_offset_s != INT64_MIN;
-  if (p.has_utc_offset) p.utc_offset_s = abs_offset_s;
+  if (has_abs) p.utc_offset_s = abs_offset_s;
   p.uptime_ns = has_up ? up_ns - d : -1;
   p.t_ns = has_abs ? abs_ns - d : has_up ? up_ns - d : 0;
   emit(p);

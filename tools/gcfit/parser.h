@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -74,8 +75,7 @@ struct Pause {
   uint64_t line = 0;  // 1-based line number where the entry starts
   // The UTC offset (seconds) the line's wall-clock date was written with, when it carried one
   // ("+0800" in `2025-07-20T00:02:01.123+0800`); tells the zone of the host's other logs.
-  bool has_utc_offset = false;
-  int64_t utc_offset_s = 0;
+  std::optional<int64_t> utc_offset_s;
 };
 
 struct ParseStats {
@@ -152,6 +152,8 @@ ParseStats parse_file(const std::string& path, const std::function<void(const Pa
 
 // Civil date-time to nanoseconds since the Unix epoch; exposed for tests.
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fff][(+|-)HHMM|(+|-)HH:MM|Z]". Returns false on a malformed string.
-bool parse_iso8601_ns(std::string_view s, int64_t& out_ns, int64_t* offset_s = nullptr);
+// `offset_s`, when given, receives the UTC offset if the string carries one (not for 'Z').
+bool parse_iso8601_ns(std::string_view s, int64_t& out_ns,
+                      std::optional<int64_t>* offset_s = nullptr);
 
 }  // namespace zksim::gcfit

@@ -427,7 +427,7 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
           ++uptime_only;
           return;
         }
-        if (p.has_utc_offset) offsets.insert(p.utc_offset_s);
+        if (p.utc_offset_s) offsets.insert(*p.utc_offset_s);
         Event ev;
         ev.type = EventType::kGcPause;
         ev.process = Process::kGc;
@@ -455,11 +455,11 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
     // read in --tz. Say so when the two disagree (a day split at the wrong midnight otherwise).
     if (offsets.size() == 1 && *offsets.begin() != parse_tz_offset(opt.tz)) {
       std::int64_t o = *offsets.begin(), a = o < 0 ? -o : o;
+      std::string zone = fmt::format("{}{:02d}:{:02d}", o < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
       note(st, opt,
-           fmt::format("its dates are stamped {}{:02d}:{:02d} while lines without a zone are read "
-                       "as {}: pass --tz {}{:02d}:{:02d} if the hosts ran in that zone",
-                       o < 0 ? '-' : '+', a / 3600, a % 3600 / 60, opt.tz, o < 0 ? '-' : '+',
-                       a / 3600, a % 3600 / 60));
+           fmt::format("its dates are stamped {} while lines without a zone are read as {}: pass "
+                       "--tz {} if the hosts ran in that zone",
+                       zone, opt.tz, zone));
     }
     if (uptime_only > 0)
       note(

@@ -857,21 +857,38 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
   // between S and just those clients' hosts would read the same. Start: after every client's last
   // receive (2/3 of the session before its timeout), before its next ping (1/3 later) was
   // answered; end: after the last timeout, before syncLimit*tickTime had passed. Both fitted.
+  // Helpers of 3b and 3c. Whether a fault inferred so far spans any of [from, to] (absolute ns),
+  // its windows widened by `slack`.
+  auto inferred_over = [&](int64_t from, int64_t to, int64_t slack) {
+    for (const auto& f : out) {
+      int64_t a = f.at_window ? f.at_window->first : f.at_ns;
+      int64_t b = f.end_window ? f.end_window->second : f.end_ns.value_or(f.at_ns + sync_to);
+      if (from - epoch <= b + slack && to - epoch >= a - slack) return true;
+    }
+    return false;
+  };
+  // The first time a C client left CONNECTED after the session it established in `est`.
+  auto first_disconnect = [&](const Event& est) -> const Event* {
+    for (const auto& c : tl.events)
+      if (c.time_ns > est.time_ns && c.host == est.host &&
+          c.type == EventType::kClientStateChange && c.prev == "CONNECTED_STATE")
+        return &c;
+    return nullptr;
+  };
+  // `host` against every other host of the scenario.
+  auto isolation = [&](const std::string& host) {
+    json rest = json::array();
+    for (const auto& h : nc.hosts)
+      if (h != host) rest.push_back(h);
+    return json::array({json::array({host}), rest});
+  };
   {
-    auto explained = [&](const Event& e) {
-      int64_t rx = e.time_ns - session * 2 / 3 - epoch;
-      for (const auto& f : out) {
-        int64_t a = f.at_window ? f.at_window->first : f.at_ns;
-        int64_t b = f.end_window ? f.end_window->second : f.end_ns.value_or(f.at_ns + sync_to);
-        if (rx <= b + kS && e.time_ns - epoch >= a - kS) return true;
-      }
-      return false;
-    };
     std::map<std::string, std::vector<const Event*>> by_server;
     for (const auto& e : tl.events) {
       if (e.type != EventType::kConnectionError || e.num != 110 || used.count(&e)) continue;
       std::string S = nc.resolve(e.server), M = nc.resolve(e.host);
-      if (S.empty() || M.empty() || S == M || explained(e)) continue;
+      if (S.empty() || M.empty() || S == M) continue;
+      if (inferred_over(e.time_ns - session * 2 / 3, e.time_ns, kS)) continue;
       by_server[S].push_back(&e);
     }
     for (const auto& [S, errs] : by_server) {
@@ -913,16 +930,8 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
           for (const auto& [ch, est] : on) {
             std::string H = nc.resolve(ch);
             if (H.empty() || H == M || H == S || nc.resolve(est->server) != S) continue;
-            bool kept = true;
-            for (const auto& c : tl.events) {
-              if (c.time_ns <= est->time_ns || c.host != ch) continue;
-              if (c.time_ns > last->time_ns) break;
-              if (c.type == EventType::kClientStateChange && c.prev == "CONNECTED_STATE") {
-                kept = false;
-                break;
-              }
-            }
-            if (kept) {
+            const Event* gone = first_disconnect(*est);
+            if (!gone || gone->time_ns > last->time_ns) {
               cut_host = M;
               ev.push_back(evidence(tl, *est,
                                     fmt::format("{}'s client stayed connected to {}'s server "
@@ -933,9 +942,6 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
           }
         }
         InferredFault f;
-        json rest = json::array();
-        for (const auto& h : nc.hosts)
-          if (h != cut_host) rest.push_back(h);
         f.at_window = {lower - epoch, upper - epoch};
         f.at_ns = (lower + upper) / 2 - epoch;
         f.end_window = {last->time_ns - epoch, lower + sync_to - epoch};
@@ -943,7 +949,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         for (const auto& m : clients) f.lost_pairs.push_back({S, m});
         f.fault = json{
             {"kind", "partition"},
-            {"groups", json::array({json::array({cut_host}), rest})},
+            {"groups", isolation(cut_host)},
             {"comment",
              cut_host == S
                  ? fmt::format("inferred: {} cut off ({} client(s) on other hosts timed out "
@@ -984,31 +990,13 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       if (!est) continue;
       std::string S = nc.resolve(est->server), M = nc.resolve(est->host);
       if (S.empty() || Lh.empty() || S == Lh) continue;
-      bool stayed = true;
-      const Event* closed = nullptr;
-      for (const auto& c : tl.events) {
-        if (c.time_ns <= est->time_ns || c.host != est->host) continue;
-        if (c.type != EventType::kClientStateChange || c.prev != "CONNECTED_STATE") continue;
-        if (c.time_ns <= e.time_ns)
-          stayed = false;
-        else
-          closed = &c;
-        break;
-      }
-      if (!stayed || !closed) continue;
+      // Connected until after the expiry: the disconnect is S closing it on the closeSession.
+      const Event* closed = first_disconnect(*est);
+      if (!closed || closed->time_ns <= e.time_ns) continue;
       int64_t st = e.num > 0 ? e.num * kMs : session;
       int64_t lower = e.time_ns - st - T - T / 2, upper = e.time_ns - st + T / 2;
-      bool explained = false;
-      for (const auto& f : out) {
-        int64_t a = f.at_window ? f.at_window->first : f.at_ns;
-        int64_t b = f.end_window ? f.end_window->second : f.end_ns.value_or(f.at_ns + sync_to);
-        if (a <= e.time_ns - epoch && b >= lower - epoch) explained = true;
-      }
-      if (explained) continue;
+      if (inferred_over(lower, e.time_ns, 0)) continue;
       InferredFault f;
-      json rest = json::array();
-      for (const auto& h : nc.hosts)
-        if (h != S) rest.push_back(h);
       f.at_window = {lower - epoch, upper - epoch};
       f.at_ns = e.time_ns - st - epoch;
       f.end_window = {upper - epoch, closed->time_ns - epoch};
@@ -1023,7 +1011,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
                                 M, S, S))});
       f.fault = json{
           {"kind", "partition"},
-          {"groups", json::array({json::array({S}), rest})},
+          {"groups", isolation(S)},
           {"comment",
            fmt::format("inferred: {} cut off from the leader on {} (its session {} expired while "
                        "its client, still connected to {}, heard from it: the leader missed {}'s "
