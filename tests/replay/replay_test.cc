@@ -359,8 +359,18 @@ TEST(ReplayPartition, ExpiryOfAConnectedSessionAndTheSideOfAOneClientSilence) {
     const char* groups;
     const char* evidence;
   };
-  for (const Case& c : {Case{2, R"([["node2"],["node1","node3"]])", "stayed connected until"},
-                        Case{35, R"([["node1"],["node2","node3"]])", "was reachable"}}) {
+  // 2: the client on the cut-off follower's own host kept it (docs/fuzz.md's co-located case).
+  // 35: one client host timed out on a server that a third host's client kept. 4 and 12: the
+  // leader's host was cut off (the truth); its expired session's client sat on a third host and
+  // stayed connected to the follower, so the follower was reachable. 37: the leader's host was
+  // cut off; the expired session's client was on the follower's own host, but a third host's
+  // client timed out on the leader's server in the same window.
+  for (const Case& c :
+       {Case{2, R"([["node2"],["node1","node3"]])", "stayed connected until"},
+        Case{35, R"([["node1"],["node2","node3"]])", "was reachable"},
+        Case{4, R"([["node3"],["node1","node2"]])", "node1 was reachable, node3 cut off"},
+        Case{12, R"([["node3"],["node1","node2"]])", "node1 was reachable, node3 cut off"},
+        Case{37, R"([["node3"],["node1","node2"]])", "timed out reading from node3's server"}}) {
     SCOPED_TRACE(c.seed);
     world::RunResult orig;
     json rep = replay_colocated_5s(c.seed, orig);

@@ -850,13 +850,6 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     out.push_back(std::move(f));
   }
 
-  // 3b. A server that went silent for its clients while no ZooKeeper peer lost its leader: read
-  // timeouts (errno 110) of clients on other hosts, on one server S, that nothing above explains.
-  // The smallest explanation is S's host cut off from the others for less than syncLimit*tickTime
-  // (longer, its own peer would have lost its leader, analysed above); a pause of S's peer or cuts
-  // between S and just those clients' hosts would read the same. Start: after every client's last
-  // receive (2/3 of the session before its timeout), before its next ping (1/3 later) was
-  // answered; end: after the last timeout, before syncLimit*tickTime had passed. Both fitted.
   // Helpers of 3b and 3c. Whether a fault inferred so far spans any of [from, to] (absolute ns),
   // its windows widened by `slack`.
   auto inferred_over = [&](int64_t from, int64_t to, int64_t slack) {
@@ -882,6 +875,195 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       if (h != host) rest.push_back(h);
     return json::array({json::array({host}), rest});
   };
+  // 3c. Sessions the leader expired while their clients were still connected to followers: the
+  // leader stopped hearing those followers' touches (a follower reports them in its ping replies)
+  // for a session timeout, though the clients heard from their servers; nothing above explains
+  // it. Expiries at one leader whose windows overlap are one cut. With one such follower S, S's
+  // host was cut off from the leader's (the co-located case of docs/fuzz.md: the client on S's own
+  // host keeps S): S against the rest. With several, those followers lost the leader together:
+  // the leader's host cut off from them (against the rest when they are all its peers, else those
+  // followers against the rest). Start: each leader's last touch from S lies within a ping period
+  // (T/2) before the cut, and the expiry falls on the first T bucket after last touch + session;
+  // end: before any S applied the closeSession and closed its client's connection (the client's
+  // first CONNECTING after the expiry). Both fitted. Before 3b: a client on the cut-off side that
+  // timed out on a server it could no longer reach is then explained.
+  {
+    const int64_t T = tick;
+    struct Expired {
+      const Event* e;
+      const Event* est;
+      const Event* closed;
+      std::string S, M, Lh;
+      int64_t lower, upper;
+    };
+    std::vector<Expired> cands;
+    for (const auto& e : tl.events) {
+      if (e.type != EventType::kSessionExpiry || e.detail.empty()) continue;
+      std::string Lh = nc.resolve(e.host);
+      // The client that held the session, where, and whether it stayed connected until now.
+      const Event* est = nullptr;
+      for (const auto& c : tl.events) {
+        if (c.time_ns > e.time_ns) break;
+        if (c.type == EventType::kClientSessionEstablished && c.detail == e.detail) est = &c;
+      }
+      if (!est) continue;
+      std::string S = nc.resolve(est->server), M = nc.resolve(est->host);
+      if (S.empty() || Lh.empty() || S == Lh) continue;
+      // Connected until after the expiry: the disconnect is S closing it on the closeSession.
+      const Event* closed = first_disconnect(*est);
+      if (!closed || closed->time_ns <= e.time_ns) continue;
+      int64_t st = e.num > 0 ? e.num * kMs : session;
+      int64_t lower = e.time_ns - st - T - T / 2, upper = e.time_ns - st + T / 2;
+      if (inferred_over(lower, e.time_ns, 0)) continue;
+      cands.push_back({&e, est, closed, S, M, Lh, lower, upper});
+    }
+    std::vector<bool> taken(cands.size(), false);
+    for (size_t i = 0; i < cands.size(); ++i) {
+      if (taken[i]) continue;
+      // One cut: this expiry and the later ones at the same leader whose windows overlap.
+      std::vector<const Expired*> grp{&cands[i]};
+      int64_t lower = cands[i].lower, upper = cands[i].upper;
+      int64_t close_by = cands[i].closed->time_ns;
+      for (size_t j = i + 1; j < cands.size(); ++j) {
+        const Expired& x = cands[j];
+        if (taken[j] || x.Lh != cands[i].Lh || x.lower > upper || x.upper < lower) continue;
+        taken[j] = true;
+        grp.push_back(&x);
+        lower = std::max(lower, x.lower);
+        upper = std::min(upper, x.upper);
+        close_by = std::min(close_by, x.closed->time_ns);
+      }
+      const std::string& Lh = cands[i].Lh;
+      std::vector<std::string> servers;
+      for (const Expired* x : grp)
+        if (std::find(servers.begin(), servers.end(), x->S) == servers.end())
+          servers.push_back(x->S);
+      std::sort(servers.begin(), servers.end());
+      const Event& last = *grp.back()->e;
+      InferredFault f;
+      f.at_window = {lower - epoch, upper - epoch};
+      f.at_ns = (lower + upper) / 2 - epoch;
+      f.end_window = {std::max(upper, last.time_ns) - epoch, close_by - epoch};
+      f.end_ns = (std::max(upper, last.time_ns) + close_by) / 2 - epoch;
+      json ev = json::array();
+      for (const Expired* x : grp) {
+        f.lost_pairs.push_back({Lh, x->S});
+        ev.push_back(evidence(
+            tl, *x->e, fmt::format("the leader on {} expired session {}", Lh, x->e->detail)));
+        ev.push_back(evidence(
+            tl, *x->est, fmt::format("{}'s client had that session on {}'s server", x->M, x->S)));
+        ev.push_back(evidence(tl, *x->closed,
+                              fmt::format("{}'s client stayed connected until {} closed it (the "
+                                          "closeSession reached {}: the end is before this)",
+                                          x->M, x->S, x->S)));
+      }
+      json groups;
+      std::string comment;
+      if (servers.size() == 1) {
+        // S or the leader's host: whichever was cut off from the rest. A client on a third host
+        // that stayed connected to S through the cut (the expired session's own client, when it
+        // is not on S's host, is one) shows S reachable: the leader's host was cut off.
+        const std::string& S = servers.front();
+        const Event* witness = nullptr;
+        std::string wh;
+        for (const Expired* x : grp)
+          if (x->M != S && x->M != Lh) {
+            witness = x->est;
+            wh = x->M;
+            break;
+          }
+        if (!witness) {
+          std::map<std::string, const Event*> on;  // client host -> its latest establishment
+          for (const auto& c : tl.events) {
+            if (c.time_ns > lower) break;
+            if (c.type == EventType::kClientSessionEstablished) on[c.host] = &c;
+          }
+          for (const auto& [ch, est] : on) {
+            std::string H = nc.resolve(ch);
+            if (H.empty() || H == S || H == Lh || nc.resolve(est->server) != S) continue;
+            const Event* gone = first_disconnect(*est);
+            if (!gone || gone->time_ns > last.time_ns) {
+              witness = est;
+              wh = H;
+              break;
+            }
+          }
+        }
+        // Or a client on a third host that timed out reading from the leader's server in the
+        // same window: the leader's host lost that host too, the one host both losses share.
+        if (!witness) {
+          for (const auto& c : tl.events) {
+            if (c.time_ns < lower) continue;
+            if (c.time_ns > close_by) break;
+            if (c.type != EventType::kConnectionError || c.num != 110) continue;
+            std::string H = nc.resolve(c.host);
+            if (H.empty() || H == S || H == Lh || nc.resolve(c.server) != Lh) continue;
+            witness = &c;
+            wh = H;
+            break;
+          }
+          if (witness)
+            ev.push_back(evidence(tl, *witness,
+                                  fmt::format("{}'s client timed out reading from {}'s server in "
+                                              "the same window: {} lost {} too",
+                                              wh, Lh, Lh, wh)));
+        } else {
+          ev.push_back(evidence(tl, *witness,
+                                fmt::format("{}'s client stayed connected to {}'s server through "
+                                            "the cut: {} was reachable, {} cut off",
+                                            wh, S, S, Lh)));
+        }
+        const std::string& cut = witness ? Lh : S;
+        groups = isolation(cut);
+        comment = witness
+                      ? fmt::format(
+                            "inferred: {} cut off (the leader there expired session {} while its "
+                            "client, still connected to {}, heard from it: the leader missed "
+                            "{}'s touches; {} shows it was the leader's host that was cut off "
+                            "from the rest); {} against the rest",
+                            Lh, cands[i].e->detail, S, S, wh, Lh)
+                      : fmt::format(
+                            "inferred: {} cut off from the leader on {} (its session {} expired "
+                            "while its client, still connected to {}, heard from it: the leader "
+                            "missed {}'s touches); the smallest grouping, {} against the rest",
+                            S, Lh, cands[i].e->detail, S, S, S);
+      } else {
+        // Every other peer's host among the followers: the leader's host was the one cut off.
+        size_t peers_elsewhere = 0;
+        for (const auto& [node, h] : nc.node_host)
+          if (h != Lh && std::find(servers.begin(), servers.end(), h) != servers.end())
+            ++peers_elsewhere;
+        bool leader_alone = peers_elsewhere + 1 >= static_cast<size_t>(nc.voters);
+        if (leader_alone) {
+          groups = isolation(Lh);
+        } else {
+          json side = json::array(), rest = json::array();
+          for (const auto& h : nc.hosts)
+            (std::find(servers.begin(), servers.end(), h) != servers.end() ? side : rest)
+                .push_back(h);
+          groups = json::array({side, rest});
+        }
+        comment = fmt::format(
+            "inferred: {} cut off from {} (the leader there expired {} sessions whose clients "
+            "stayed connected to {}: it missed their touches together){}",
+            leader_alone ? Lh : fmt::format("{}", fmt::join(servers, ", ")),
+            leader_alone ? fmt::format("{}", fmt::join(servers, ", ")) : Lh, grp.size(),
+            fmt::join(servers, ", "),
+            leader_alone ? "; the leader's host against the rest" : "; those against the rest");
+      }
+      f.fault =
+          json{{"kind", "partition"}, {"groups", groups}, {"comment", comment}, {"evidence", ev}};
+      out.push_back(std::move(f));
+    }
+  }
+
+  // 3b. A server that went silent for its clients while no ZooKeeper peer lost its leader: read
+  // timeouts (errno 110) of clients on other hosts, on one server S, that nothing above explains.
+  // The smallest explanation is S's host cut off from the others for less than syncLimit*tickTime
+  // (longer, its own peer would have lost its leader, analysed above); a pause of S's peer or cuts
+  // between S and just those clients' hosts would read the same. Start: after every client's last
+  // receive (2/3 of the session before its timeout), before its next ping (1/3 later) was
+  // answered; end: after the last timeout, before syncLimit*tickTime had passed. Both fitted.
   {
     std::map<std::string, std::vector<const Event*>> by_server;
     for (const auto& e : tl.events) {
@@ -965,60 +1147,6 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
             {"evidence", ev}};
         out.push_back(std::move(f));
       }
-    }
-  }
-
-  // 3c. A session the leader expired while its client was still connected to a follower S: the
-  // leader stopped hearing S's touches (a follower reports them in its ping replies) for a
-  // session timeout, though the client heard from S; nothing above explains it. S's host was cut
-  // off from the leader's (the co-located case of docs/fuzz.md: the client on S's own host keeps
-  // S). Start: the leader's last touch from S lies within a ping period (T/2) before the cut and
-  // the expiry falls on the first T bucket after last touch + session; end: before S applied the
-  // closeSession and closed the client's connection (the client's first CONNECTING after the
-  // expiry). Both fitted.
-  {
-    const int64_t T = tick;
-    for (const auto& e : tl.events) {
-      if (e.type != EventType::kSessionExpiry || e.detail.empty()) continue;
-      std::string Lh = nc.resolve(e.host);
-      // The client that held the session, where, and whether it stayed connected until now.
-      const Event* est = nullptr;
-      for (const auto& c : tl.events) {
-        if (c.time_ns > e.time_ns) break;
-        if (c.type == EventType::kClientSessionEstablished && c.detail == e.detail) est = &c;
-      }
-      if (!est) continue;
-      std::string S = nc.resolve(est->server), M = nc.resolve(est->host);
-      if (S.empty() || Lh.empty() || S == Lh) continue;
-      // Connected until after the expiry: the disconnect is S closing it on the closeSession.
-      const Event* closed = first_disconnect(*est);
-      if (!closed || closed->time_ns <= e.time_ns) continue;
-      int64_t st = e.num > 0 ? e.num * kMs : session;
-      int64_t lower = e.time_ns - st - T - T / 2, upper = e.time_ns - st + T / 2;
-      if (inferred_over(lower, e.time_ns, 0)) continue;
-      InferredFault f;
-      f.at_window = {lower - epoch, upper - epoch};
-      f.at_ns = e.time_ns - st - epoch;
-      f.end_window = {upper - epoch, closed->time_ns - epoch};
-      f.end_ns = (upper + closed->time_ns) / 2 - epoch;
-      f.lost_pairs = {{Lh, S}};
-      json ev = json::array(
-          {evidence(tl, e, fmt::format("the leader on {} expired session {}", Lh, e.detail)),
-           evidence(tl, *est, fmt::format("{}'s client had that session on {}'s server", M, S)),
-           evidence(tl, *closed,
-                    fmt::format("{}'s client stayed connected until {} closed it (the "
-                                "closeSession reached {}: the end is before this)",
-                                M, S, S))});
-      f.fault = json{
-          {"kind", "partition"},
-          {"groups", isolation(S)},
-          {"comment",
-           fmt::format("inferred: {} cut off from the leader on {} (its session {} expired while "
-                       "its client, still connected to {}, heard from it: the leader missed {}'s "
-                       "touches); the smallest grouping, {} against the rest",
-                       S, Lh, e.detail, S, S, S)},
-          {"evidence", ev}};
-      out.push_back(std::move(f));
     }
   }
 
