@@ -89,6 +89,25 @@ void Network::set_link_up(HostId from, HostId to, bool up, bool reject) {
   l.reject = !up && reject;
 }
 
+void Network::set_port_up(HostId from, HostId to, uint16_t port, bool up, bool reject) {
+  auto& cuts = props(from, to).port_cuts;
+  std::erase_if(cuts, [port](const PortCut& pc) { return pc.port == port; });
+  if (!up) cuts.push_back(PortCut{port, reject});
+}
+
+const Network::PortCut* Network::port_cut(HostId from, HostId to, uint16_t port) const {
+  for (const auto& pc : props(from, to).port_cuts) {
+    if (pc.port == port) return &pc;
+  }
+  return nullptr;
+}
+
+bool Network::rejects(HostId from, HostId to, uint16_t port) const {
+  if (props(from, to).reject) return true;
+  const PortCut* pc = port_cut(from, to, port);
+  return pc && pc->reject;
+}
+
 void Network::partition(const std::vector<std::vector<HostId>>& groups, bool reject) {
   std::vector<size_t> group(host_count(), groups.size());
   for (size_t i = 0; i < groups.size(); ++i) {
@@ -107,6 +126,7 @@ void Network::heal_links() {
     g_[*it].reject = false;
     g_[*it].extra_latency = Duration::zero();
     g_[*it].extra_loss = 0;
+    g_[*it].port_cuts.clear();
   }
 }
 
@@ -118,6 +138,10 @@ void Network::set_link_extra(HostId from, HostId to, Duration extra_latency, dou
 
 bool Network::deliverable(HostId from, HostId to) const {
   return g_[from].up && g_[to].up && props(from, to).up;
+}
+
+bool Network::deliverable(HostId from, HostId to, uint16_t port) const {
+  return deliverable(from, to) && port_cut(from, to, port) == nullptr;
 }
 
 Duration Network::sample_delay(HostId from, HostId to) {
@@ -179,11 +203,11 @@ void Network::send_syn(ConnId c) {
     result(c, NetError::NetUnreachable);
     return;
   }
-  if (props(a, b).reject) {
+  if (rejects(a, b, cn.port)) {
     sim_.engine.after(sample_delay(a, b), [this, c] { result(c, NetError::HostUnreachable); });
     return;
   }
-  if (deliverable(a, b)) {
+  if (deliverable(a, b, cn.port)) {
     ++segments_;
     sim_.engine.after(sample_delay(a, b), [this, c] { syn_arrive(c); });
     return;
@@ -254,7 +278,7 @@ void Network::result(ConnId c, NetError e) {
 void Network::raw_rst(ConnId c, int from_side) {
   Conn& cn = conns_[c];
   HostId a = cn.side[from_side].host, b = cn.side[1 - from_side].host;
-  if (!deliverable(a, b)) return;
+  if (!deliverable(a, b, cn.port)) return;
   sim_.engine.after(sample_delay(a, b), [this, c, from_side] {
     Conn& cn = conns_[c];
     if (from_side == 1 && cn.connecting) {
@@ -339,7 +363,7 @@ void Network::push(ConnId c, int s, Segment&& seg) {
   Side& sd = cn.side[s];
   bool handshake_done = s == 1 || cn.established;
   HostId a = sd.host, b = cn.side[1 - s].host;
-  if (!handshake_done || !sd.backlog.empty() || sd.retry_pending || !deliverable(a, b)) {
+  if (!handshake_done || !sd.backlog.empty() || sd.retry_pending || !deliverable(a, b, cn.port)) {
     sd.backlog.push_back(std::move(seg));
     if (handshake_done && !sd.retry_pending) schedule_retry(c, s);
     return;
@@ -355,7 +379,7 @@ void Network::schedule_retry(ConnId c, int s) {
     Side& sd = cn.side[s];
     sd.retry_pending = false;
     HostId a = sd.host, b = cn.side[1 - s].host;
-    if (deliverable(a, b)) {
+    if (deliverable(a, b, cn.port)) {
       sd.rto = kInitialRto;
       sd.retries = 0;
       auto q = std::move(sd.backlog);

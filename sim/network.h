@@ -71,13 +71,21 @@ class Network {
   bool host_up(HostId h) const { return g_[h].up; }
   // One direction cut silently (black hole) or with rejection (EHOSTUNREACH on connect).
   void set_link_up(HostId from, HostId to, bool up, bool reject = false);
+  // One direction of one port cut: segments from `from` to `to` on connections whose server
+  // (listening) port is `port` are black-holed, and SYNs to that port are lost or, with `reject`,
+  // answered with EHOSTUNREACH. Connections on other ports between the same hosts deliver, as
+  // with a firewall rule on one port. A connection is matched by the port it was opened to, so
+  // both directions of a client's traffic to `port` are covered by cutting both links.
+  void set_port_up(HostId from, HostId to, uint16_t port, bool up, bool reject = false);
   // Cuts every link between hosts of different groups (hosts not listed form one more group).
   void partition(const std::vector<std::vector<HostId>>& groups, bool reject = false);
-  // Restores every link (not host interfaces) and clears extra latency and loss.
+  // Restores every link and port (not host interfaces) and clears extra latency and loss.
   void heal_links();
   void set_link_extra(HostId from, HostId to, Duration extra_latency, double extra_loss);
   // True if a segment sent now from `from` reaches `to`.
   bool deliverable(HostId from, HostId to) const;
+  // The same for a segment of a connection opened to `port` (port cuts apply).
+  bool deliverable(HostId from, HostId to, uint16_t port) const;
 
   // --- sockets ------------------------------------------------------------------------------
   using AcceptFn = std::function<void(ConnId, ProcId client)>;
@@ -108,12 +116,17 @@ class Network {
     bool up = true;
     std::string address;
   };
+  struct PortCut {
+    uint16_t port;
+    bool reject;
+  };
   struct LinkProps {
     LinkParams params;
     bool up = true;
     bool reject = false;
     Duration extra_latency;
     double extra_loss = 0;
+    std::vector<PortCut> port_cuts;  // few (usually none): a linear search is cheapest
   };
   using Graph =
       boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, HostProps, LinkProps>;
@@ -184,6 +197,8 @@ class Network {
   LinkProps& props(HostId from, HostId to) { return g_[edges_[from * stride_ + to]]; }
   const LinkProps& props(HostId from, HostId to) const { return g_[edges_[from * stride_ + to]]; }
   void rebuild_edges();
+  const PortCut* port_cut(HostId from, HostId to, uint16_t port) const;
+  bool rejects(HostId from, HostId to, uint16_t port) const;
   Duration sample_delay(HostId from, HostId to);
   void push(ConnId c, int s, Segment&& seg);
   void transmit(ConnId c, int s, Segment&& seg);

@@ -8,6 +8,15 @@ namespace faults {
 
 using scenario::FaultSpec;
 
+namespace {
+
+// " port 2888" for a port-selective link fault, nothing for a whole-link one.
+std::string port_suffix(uint16_t port) {
+  return port == 0 ? std::string() : fmt::format(" port {}", port);
+}
+
+}  // namespace
+
 Nemesis::Nemesis(sim::Sim& sim, Resolver resolve) : sim_(sim), resolve_(std::move(resolve)) {
   size_t n = sim_.net.host_count();
   cuts_.assign(n * n, 0);
@@ -35,6 +44,17 @@ void Nemesis::cut(sim::HostId from, sim::HostId to, bool reject, int delta) {
   c += delta;
   SIM_CHECK(c >= 0, "link {}->{} healed more often than cut", from, to);
   sim_.net.set_link_up(from, to, c == 0, reject);
+}
+
+void Nemesis::cut(sim::HostId from, sim::HostId to, uint16_t port, bool reject, int delta) {
+  if (port == 0) {
+    cut(from, to, reject, delta);
+    return;
+  }
+  int& c = port_cuts_[{from, to, port}];
+  c += delta;
+  SIM_CHECK(c >= 0, "port {} on link {}->{} healed more often than cut", port, from, to);
+  sim_.net.set_port_up(from, to, port, c == 0, reject);
 }
 
 void Nemesis::schedule(const std::vector<FaultSpec>& faults) {
@@ -113,17 +133,18 @@ void Nemesis::fire(size_t index, const FaultSpec& f) {
         if (group[a] != group[b]) links.emplace_back(a, b);
       }
     }
-    for (auto [a, b] : links) cut(a, b, f.reject, +1);
+    uint16_t port = f.port;
+    for (auto [a, b] : links) cut(a, b, port, f.reject, +1);
     node = isolated.empty() ? "net" : isolated;  // the isolated host, as for ifdown
     std::string gs;
     for (const auto& g : names) {
       gs += gs.empty() ? "" : " | ";
       for (size_t k = 0; k < g.size(); ++k) gs += (k ? "," : "") + g[k];
     }
-    detail = fmt::format("partition {}", gs);
+    detail = fmt::format("partition {}{}", gs, port_suffix(port));
     bool reject = f.reject;
-    undo = [this, links, reject] {
-      for (auto [a, b] : links) cut(a, b, reject, -1);
+    undo = [this, links, port, reject] {
+      for (auto [a, b] : links) cut(a, b, port, reject, -1);
     };
   } else if (f.kind == "cut") {
     std::vector<std::pair<sim::HostId, sim::HostId>> links;
@@ -132,12 +153,13 @@ void Nemesis::fire(size_t index, const FaultSpec& f) {
         if (a != b) links.emplace_back(a, b);
       }
     }
-    for (auto [a, b] : links) cut(a, b, f.reject, +1);
+    uint16_t port = f.port;
+    for (auto [a, b] : links) cut(a, b, port, f.reject, +1);
     node = "net";
-    detail = fmt::format("cut {} -> {}", f.from, f.to);
+    detail = fmt::format("cut {} -> {}{}", f.from, f.to, port_suffix(port));
     bool reject = f.reject;
-    undo = [this, links, reject] {
-      for (auto [a, b] : links) cut(a, b, reject, -1);
+    undo = [this, links, port, reject] {
+      for (auto [a, b] : links) cut(a, b, port, reject, -1);
     };
   } else if (f.kind == "latency" || f.kind == "loss") {
     std::vector<std::pair<sim::HostId, sim::HostId>> links;

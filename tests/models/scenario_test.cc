@@ -269,6 +269,49 @@ TEST(Scenario, FaultRoundTripsToJson) {
 
 }  // namespace
 
+TEST(Scenario, PortSelectiveFaultRoundTripsToJson) {
+  json d = minimal();
+  d["faults"] = json::parse(
+      R"([{"at":"20500ms","kind":"partition","host":"node3","port":2888,"for":"1260s"},
+          {"at":"2s","kind":"cut","from":"node1","to":"node2","port":3888,"reject":true,"for":"1s"}])");
+  auto sc = from_json(d, "x.json", ".");
+  ASSERT_EQ(sc.faults.size(), 2u);
+  EXPECT_EQ(sc.faults[0].port, 2888);
+  EXPECT_EQ(sc.faults[1].port, 3888);
+  EXPECT_TRUE(sc.faults[1].reject);
+  json d2 = minimal();
+  d2["faults"] = json::array();
+  for (const auto& f : sc.faults) d2["faults"].push_back(scenario::fault_to_json(f));
+  EXPECT_EQ(d2["faults"][0]["port"], 2888);
+  EXPECT_EQ(d2["faults"][0]["for"], "1260s");
+  EXPECT_EQ(d2["faults"][1]["port"], 3888);
+  auto sc2 = from_json(d2, "x.json", ".");
+  ASSERT_EQ(sc2.faults.size(), 2u);
+  EXPECT_EQ(sc2.faults[0].port, 2888);
+  EXPECT_EQ(sc2.faults[0].host, "node3");
+  EXPECT_EQ(sc2.faults[0].at, sim::Duration::ms(20'500));
+  EXPECT_EQ(sc2.faults[1].port, 3888);
+  EXPECT_EQ(sc2.faults[1].from, "node1");
+  EXPECT_TRUE(sc2.faults[1].reject);
+  // A whole-link fault writes no port.
+  d["faults"] = json::parse(R"([{"at":"1s","kind":"partition","host":"node3","for":"1s"}])");
+  EXPECT_FALSE(scenario::fault_to_json(from_json(d, "x.json", ".").faults[0]).contains("port"));
+}
+
+TEST(Scenario, BadPortNamesTheField) {
+  json d = minimal();
+  d["faults"] = json::parse(R"([{"at":"1s","kind":"partition","host":"node1","port":0}])");
+  expect_error(d, {"faults[0].port"});
+  d["faults"] = json::parse(R"([{"at":"1s","kind":"partition","host":"node1","port":65536}])");
+  expect_error(d, {"faults[0].port"});
+  d["faults"] =
+      json::parse(R"([{"at":"1s","kind":"cut","from":"node1","to":"node2","port":"2888"}])");
+  expect_error(d, {"faults[0].port"});
+  d["faults"] =
+      json::parse(R"([{"at":"1s","kind":"pause","target":"zk:1","for":"1s","port":2888}])");
+  expect_error(d, {"faults[0].port", "only partition and cut"});
+}
+
 TEST(Scenario, GcModelWithInlineGapOverride) {
   json d = minimal();
   d["gc"] = json::parse(
@@ -423,6 +466,61 @@ TEST(World, PartitionOfTheMetaLeadersHostResolvesTheRoleWhenItFires) {
     EXPECT_EQ(what, "partition node1 | node2,node3,detector");
     ASSERT_EQ(r.metrics.meta_dual.count, 1);
     EXPECT_NEAR(r.metrics.meta_dual.max.to_ms_f(), 1144.0, 5.0);
+  }
+}
+
+TEST(World, QuorumPortFaultKeepsElectionsWorkingButNoLeaderServes) {
+  // Five peers (tick 2 s, initLimit 10, syncLimit 5), myid 5 leads on node5. At 20 s the leader's
+  // host loses ZooKeeper's quorum port 2888 both ways for 25 s; its election port 3888 works.
+  // The followers' reads time out T*syncLimit after the last ping; they re-elect myid 5 over the
+  // election port (out of election: myid 5 is still LEADING, a quorum still following it), but
+  // their connects to node5:2888 go unanswered, so no leader serves until the heal: one window of
+  // 16.0 s. The same fault on the whole link instead elects myid 4 at once (352 ms window).
+  json d = minimal();
+  d["duration"] = "60s";
+  d["faults"] = json::parse(
+      R"([{"at":"20s","kind":"partition","target":"zk:leader","port":2888,"for":"25s"}])");
+  for (bool port : {true, false}) {
+    SCOPED_TRACE(port);
+    if (!port) d["faults"][0].erase("port");
+    world::RunOptions opt;
+    opt.keep_records = true;
+    auto r = world::run(from_json(d, "x.json", "."), opt);
+    std::string what;
+    std::vector<int64_t> timeouts_ms;
+    std::map<int64_t, int> elected_in_fault;  // leader -> elections it won in [20 s, 45 s)
+    std::vector<int64_t> followed_5_ms;       // a peer's election ends following myid 5
+    for (const auto& rec : r.records_kept) {
+      int64_t t_ms = rec.t.since_start().count_ns() / 1'000'000;
+      if (rec.type == "fault.start") what = rec.str("what");
+      if (rec.type == "zk.follower.exception" && rec.str("cause") == "read timeout")
+        timeouts_ms.push_back(t_ms);
+      if (rec.type == "zk.election" && rec.str("role") == "LEADING" && t_ms >= 20'000 &&
+          t_ms < 45'000)
+        ++elected_in_fault[rec.get_int("leader")];
+      if (rec.type == "zk.election" && rec.get_int("leader") == 5 && t_ms >= 20'000)
+        followed_5_ms.push_back(t_ms);
+    }
+    EXPECT_EQ(timeouts_ms, (std::vector<int64_t>{29'979, 29'979, 29'979, 29'979}));
+    ASSERT_EQ(r.metrics.zk_unavailable.count, 1);
+    if (port) {
+      EXPECT_EQ(what, "partition node5 | node1,node2,node3,node4 port 2888");
+      // myid 5 stays elected: it never had to win a new round (it was still LEADING).
+      EXPECT_TRUE(elected_in_fault.empty());
+      EXPECT_EQ(followed_5_ms, (std::vector<int64_t>{30'009, 30'012, 30'019, 30'022}));
+      EXPECT_NEAR(r.metrics.zk_unavailable.max.to_ms_f(), 16'005.6, 0.1);
+      // The followers give up on node5:2888 only when the healed port answers the SYN with a
+      // refusal (myid 5 has stopped leading): four connect failures at ~45.4 s.
+      int refused = 0;
+      for (const auto& rec : r.records_kept)
+        refused += rec.type == "zk.follower.exception" && rec.str("cause") == "connect failed";
+      EXPECT_EQ(refused, 4);
+    } else {
+      EXPECT_EQ(what, "partition node5 | node1,node2,node3,node4");
+      EXPECT_EQ(elected_in_fault, (std::map<int64_t, int>{{4, 1}}));
+      EXPECT_TRUE(followed_5_ms.empty());
+      EXPECT_NEAR(r.metrics.zk_unavailable.max.to_ms_f(), 352.0, 0.1);
+    }
   }
 }
 

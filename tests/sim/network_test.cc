@@ -398,5 +398,119 @@ TEST_F(sim_network, LossAddsRetransmissionDelaysButNeverLosesData) {
   for (int i = 0; i < 1000; ++i) ASSERT_EQ(burst[i], i);
 }
 
+// A port cut drops only the traffic of connections opened to that port: between the same two
+// hosts, a connection to another port keeps delivering (ZooKeeper's election port 3888 up while
+// its quorum port 2888 is black-holed). Both directions are cut here, as a partition with a port
+// does; data sent into the cut arrives at the first retransmission after the heal.
+TEST_F(sim_network, PortCutDropsOnlyThatPortsTraffic) {
+  TestProc server(sim, "server", h1), client(sim, "client", h0);
+  ConnId s2888 = UINT64_MAX, s3888 = UINT64_MAX;
+  sim.net.listen(server, 2888, [&](ConnId c, ProcId) { s2888 = c; });
+  sim.net.listen(server, 3888, [&](ConnId c, ProcId) { s3888 = c; });
+  std::optional<Outcome> r2888, r3888;
+  ConnId c2888 = connect(client, h1, r2888, 2888);
+  ConnId c3888 = connect(client, h1, r3888, 3888);
+  sim.engine.run(ms(10));
+  ASSERT_EQ(r2888->err, NetError::Ok);
+  ASSERT_EQ(r3888->err, NetError::Ok);
+  std::vector<std::pair<std::string, int64_t>> got;
+  at(sim, ms(100), [&] {
+    sim.net.set_port_up(h0, h1, 2888, false);
+    sim.net.set_port_up(h1, h0, 2888, false);
+    EXPECT_TRUE(sim.net.deliverable(h0, h1));  // the link itself is up
+    EXPECT_FALSE(sim.net.deliverable(h0, h1, 2888));
+    EXPECT_FALSE(sim.net.deliverable(h1, h0, 2888));
+    EXPECT_TRUE(sim.net.deliverable(h0, h1, 3888));
+    sim.net.send(c2888, client, [&] { got.push_back({"2888 c->s", sim.now().ns()}); });
+    sim.net.send(s2888, server, [&] { got.push_back({"2888 s->c", sim.now().ns()}); });
+    sim.net.send(c3888, client, [&] { got.push_back({"3888 c->s", sim.now().ns()}); });
+    sim.net.send(s3888, server, [&] { got.push_back({"3888 s->c", sim.now().ns()}); });
+  });
+  // Retransmissions at 300, 700, 1500 ms after the send at 100 ms: the heal at 1000 ms lets the
+  // one at 1500 ms through, 1 ms later.
+  at(sim, ms(1000), [&] {
+    sim.net.set_port_up(h0, h1, 2888, true);
+    sim.net.set_port_up(h1, h0, 2888, true);
+  });
+  sim.engine.run(ms(3000));
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int64_t>>{{"3888 c->s", ms(101).ns()},
+                                                               {"3888 s->c", ms(101).ns()},
+                                                               {"2888 c->s", ms(1501).ns()},
+                                                               {"2888 s->c", ms(1501).ns()}}));
+}
+
+// One direction only (a cut with a port): the other direction of the same connection delivers.
+TEST_F(sim_network, OneDirectionPortCut) {
+  TestProc server(sim, "server", h1), client(sim, "client", h0);
+  ConnId sconn = UINT64_MAX;
+  sim.net.listen(server, 2888, [&](ConnId c, ProcId) { sconn = c; });
+  std::optional<Outcome> res;
+  ConnId c = connect(client, h1, res, 2888);
+  sim.engine.run(ms(10));
+  ASSERT_EQ(res->err, NetError::Ok);
+  sim.net.set_port_up(h1, h0, 2888, false);  // server -> client only
+  std::vector<std::pair<std::string, int64_t>> got;
+  sim.net.send(c, client, [&] { got.push_back({"c->s", sim.now().ns()}); });
+  sim.net.send(sconn, server, [&] { got.push_back({"s->c", sim.now().ns()}); });
+  sim.engine.run(ms(1000));
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int64_t>>{{"c->s", ms(11).ns()}}));
+}
+
+// A connect to a black-holed port hears nothing (SYNs retransmitted at 1, 3, 7 s; the caller's own
+// timeout decides), while a connect to another port of the same host completes in one round trip;
+// once the port heals, the next SYN retransmission gets through.
+TEST_F(sim_network, ConnectToBlackHoledPortIsSilentUntilHeal) {
+  TestProc server(sim, "server", h1), client(sim, "client", h0);
+  int64_t accepted_2888 = -1;
+  sim.net.listen(server, 2888, [&](ConnId, ProcId) { accepted_2888 = sim.now().ns(); });
+  sim.net.listen(server, 3888, [](ConnId, ProcId) {});
+  sim.net.set_port_up(h0, h1, 2888, false);
+  sim.net.set_port_up(h1, h0, 2888, false);
+  std::optional<Outcome> r2888, r3888;
+  connect(client, h1, r2888, 2888);
+  connect(client, h1, r3888, 3888);
+  sim.engine.run(ms(4000));
+  ASSERT_TRUE(r3888.has_value());
+  EXPECT_EQ(r3888->err, NetError::Ok);
+  EXPECT_EQ(r3888->t_ns, ms(2).ns());
+  EXPECT_FALSE(r2888.has_value());
+  EXPECT_EQ(accepted_2888, -1);
+  at(sim, ms(5000), [&] { sim.net.heal_links(); });  // heal_links clears port cuts too
+  sim.engine.run(ms(60'000));
+  ASSERT_TRUE(r2888.has_value());
+  EXPECT_EQ(r2888->err, NetError::Ok);
+  EXPECT_EQ(accepted_2888, ms(7001).ns());
+  EXPECT_EQ(r2888->t_ns, ms(7002).ns());
+}
+
+// With `reject`, a connect to the port fails with EHOSTUNREACH one latency later; other ports
+// connect; after the heal the port connects again.
+TEST_F(sim_network, ConnectToRejectedPortIsHostUnreachable) {
+  TestProc server(sim, "server", h1), client(sim, "client", h0);
+  int accepted = 0;
+  sim.net.listen(server, 2888, [&](ConnId, ProcId) { ++accepted; });
+  sim.net.listen(server, 3888, [&](ConnId, ProcId) { ++accepted; });
+  sim.net.set_port_up(h0, h1, 2888, false, /*reject=*/true);
+  std::optional<Outcome> r2888, r3888, healed;
+  connect(client, h1, r2888, 2888);
+  connect(client, h1, r3888, 3888);
+  sim.engine.run(ms(100));
+  ASSERT_TRUE(r2888.has_value());
+  EXPECT_EQ(r2888->err, NetError::HostUnreachable);
+  EXPECT_EQ(r2888->t_ns, ms(1).ns());
+  ASSERT_TRUE(r3888.has_value());
+  EXPECT_EQ(r3888->err, NetError::Ok);
+  EXPECT_EQ(accepted, 1);
+  at(sim, ms(200), [&] {
+    sim.net.set_port_up(h0, h1, 2888, true);
+    connect(client, h1, healed, 2888);
+  });
+  sim.engine.run(ms(1000));
+  ASSERT_TRUE(healed.has_value());
+  EXPECT_EQ(healed->err, NetError::Ok);
+  EXPECT_EQ(healed->t_ns, ms(202).ns());
+  EXPECT_EQ(accepted, 2);
+}
+
 }  // namespace
 }  // namespace sim

@@ -383,6 +383,7 @@ std::string describe(const FaultSpec& f) {
   } else {
     what = fmt::format("{} {}", f.kind, target);
   }
+  if (f.port != 0) what += fmt::format(" port {}", f.port);
   std::string out = fmt::format("at {} {}", human(f.at), what);
   if (f.restart_after) out += fmt::format(", restart after {}", human(*f.restart_after));
   if (f.duration) out += fmt::format(" for {}", human(*f.duration));
@@ -420,7 +421,7 @@ std::vector<Schedule> shrink_candidates(const scenario::Scenario& base, const Sc
   bool metas = base.meta.enabled && !base.meta.hosts.empty();
   for (size_t i = 0; i < s.faults.size(); ++i) {
     const FaultSpec& f = s.faults[i];
-    if (f.kind == "partition") {
+    if (f.kind == "partition" && f.port == 0) {  // a port-selective one is no ifdown
       for (const auto& g : f.groups) {
         if (g.size() != 1) continue;
         with(i, [&](FaultSpec& c) {

@@ -1,8 +1,13 @@
 #!/usr/bin/python3
 """Writes scenarios/incident-2025-07-20.json (see docs/scenarios.md for every assumption).
 
-Usage: gen_incident_2025.py [--loss P] [--out FILE]. Deterministic: the JSON depends only on the
-arguments. Kept as a generator so the inferred fault schedule is readable as code.
+Usage: gen_incident_2025.py [--loss P] [--out FILE]
+       gen_incident_2025.py --port2888 [--reject] [--out FILE]
+The second form writes scenarios/incident-2025-07-20-port2888.json: the same cluster, but the
+fault on .153 is port-selective (ZooKeeper's quorum port 2888 black-holed both ways, its election
+port 3888 and the client port working) from 00:02:00.5 until 00:23:00. Deterministic: the JSON
+depends only on the arguments. Kept as a generator so the inferred fault schedule is readable as
+code.
 """
 import argparse
 import json
@@ -16,8 +21,16 @@ HOSTS = [("n146", "10.10.10.146"), ("n147", "10.10.10.147"), ("n148", "10.10.10.
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--loss", type=float, default=0.3)
-    ap.add_argument("--out", default=os.path.join(ROOT, "scenarios", "incident-2025-07-20.json"))
+    ap.add_argument("--port2888", action="store_true",
+                    help="the port-selective variant (quorum port 2888 of .153 broken)")
+    ap.add_argument("--reject", action="store_true",
+                    help="with --port2888: connects to 2888 are rejected (EHOSTUNREACH), not "
+                         "black-holed")
+    ap.add_argument("--out", default=None)
     a = ap.parse_args()
+    if a.out is None:
+        a.out = os.path.join(ROOT, "scenarios", "incident-2025-07-20-port2888.json"
+                             if a.port2888 else "incident-2025-07-20.json")
     doc = {
         "name": "incident-2025-07-20",
         "description": (
@@ -59,9 +72,34 @@ def main():
         ],
         "logs": {"epoch": "2025-07-19T16:00:00", "tz": "+08:00"},
     }
+    if a.port2888:
+        port_variant(doc, a.reject)
     with open(a.out, "w") as f:
         json.dump(doc, f, indent=2)
         f.write("\n")
+
+
+def port_variant(doc, reject):
+    """The hypothesis of docs/scenarios.md: .153's quorum port broken, its election port not."""
+    doc["name"] = "incident-2025-07-20-port2888"
+    doc["description"] = (
+        "Seed 2 as scenarios/incident-2025-07-20.json, but the fault on the ZooKeeper leader's "
+        "host .153 (myid 5) is port-selective: from 00:02:00.5 to 00:23:00 every connection to "
+        "or from ZooKeeper's quorum port 2888 on .153 is " +
+        ("rejected (EHOSTUNREACH on connect)" if reject else "black-holed") +
+        ", while the election port 3888 and the client port 2181 work. myid 5 keeps winning "
+        "fast leader election (highest sid, same zxid) but no follower can complete discovery "
+        "with it. docs/scenarios.md compares it with the seed.")
+    doc["faults"] = [
+        {"at": "120.5s", "kind": "partition", "host": "n153", "port": 2888,
+         "for": "1259500ms",
+         "comment": "Hypothesis: a firewall/conntrack/NIC problem on .153 breaks TCP port 2888 "
+                    "(Zab: learner <-> leader) both ways until 00:23:00; FLE on 3888 still "
+                    "works, so myid 5 keeps being elected and followers keep failing to reach "
+                    "it."},
+    ]
+    if reject:
+        doc["faults"][0]["reject"] = True
 
 
 if __name__ == "__main__":
