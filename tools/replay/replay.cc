@@ -923,7 +923,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       // One cut: this expiry and the later ones at the same leader whose windows overlap.
       std::vector<const Expired*> grp{&cands[i]};
       int64_t lower = cands[i].lower, upper = cands[i].upper;
-      int64_t close_by = cands[i].closed->time_ns;
+      int64_t close_by = cands[i].closed->time_ns, held_until = cands[i].upper;
       for (size_t j = i + 1; j < cands.size(); ++j) {
         const Expired& x = cands[j];
         if (taken[j] || x.Lh != cands[i].Lh || x.lower > upper || x.upper < lower) continue;
@@ -932,6 +932,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         lower = std::max(lower, x.lower);
         upper = std::min(upper, x.upper);
         close_by = std::min(close_by, x.closed->time_ns);
+        held_until = std::max(held_until, x.upper);
       }
       const std::string& Lh = cands[i].Lh;
       std::vector<std::string> servers;
@@ -943,8 +944,9 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       InferredFault f;
       f.at_window = {lower - epoch, upper - epoch};
       f.at_ns = (lower + upper) / 2 - epoch;
-      f.end_window = {std::max(upper, last.time_ns) - epoch, close_by - epoch};
-      f.end_ns = (std::max(upper, last.time_ns) + close_by) / 2 - epoch;
+      // Each expiry needs the cut to have lasted past its last touch + a ping period.
+      f.end_window = {held_until - epoch, close_by - epoch};
+      f.end_ns = (held_until + close_by) / 2 - epoch;
       json ev = json::array();
       for (const Expired* x : grp) {
         f.lost_pairs.push_back({Lh, x->S});
