@@ -944,7 +944,10 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       InferredFault f;
       f.at_window = {lower - epoch, upper - epoch};
       f.at_ns = (lower + upper) / 2 - epoch;
-      // Each expiry needs the cut to have lasted past its last touch + a ping period.
+      // Each expiry needs the cut to have lasted past its last touch + a ping period, and to
+      // within about two ticks of the last expiry (a touch reported by a ping reply well before
+      // it would have renewed the session; a healed link may wait for a retransmission).
+      held_until = std::max(held_until, last.time_ns - 2 * T);
       f.end_window = {held_until - epoch, close_by - epoch};
       f.end_ns = (held_until + close_by) / 2 - epoch;
       json ev = json::array();
