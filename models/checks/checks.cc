@@ -154,8 +154,8 @@ void Observer::update_zk(sim::Time t) {
     if (!v->leading_broadcast || v->stopped) continue;
     size_t votes = 1;
     for (const auto& [fname, f] : peers_) {
-      if (f == v || f->stopped) continue;
-      if (f->following_broadcast && f->leader == v->myid) ++votes;
+      // A leader is never FOLLOWING, so it never counts itself twice.
+      votes += !f->stopped && f->following_broadcast && f->leader == v->myid;
     }
     if (votes * 2 > ensemble) serving = v;
   }
