@@ -38,11 +38,9 @@ std::vector<std::string> bundled() {
 
 // Scenarios whose faults the logs pin down well enough for an exact re-simulation (docs/replay.md
 // "What is inferable"): all but incident-2025-07-20, whose second fault is 20 minutes of random
-// packet loss (which packets were lost is not in the logs; see ReplayIncident2025 below), and its
-// port-selective variant: replay has no rule yet that infers a fault on one port.
+// packet loss (which packets were lost is not in the logs; see ReplayIncident2025 below).
 bool inferable(const std::string& path) {
-  std::string stem = fs::path(path).stem().string();
-  return stem != "incident-2025-07-20" && stem != "incident-2025-07-20-port2888";
+  return fs::path(path).stem().string() != "incident-2025-07-20";
 }
 
 std::string test_data(const std::string& name) {
@@ -121,10 +119,60 @@ TEST(ReplayRoundTrip, InferredFaultsReproduceKeyEventsWithin1ms) {
     // Key events within 1 ms; metrics computed from the logs are equal; the simulator's own
     // counts are equal too.
     expect_exact(rt);
+    if (fs::path(s).stem() == "incident-2025-07-20-port2888") {
+      // The quorum port of .153 black-holed from 120.5 s to 1380 s: one port fault (besides the
+      // GC log's pauses), not a whole-host partition and a string of leader "isolations".
+      std::vector<json> net;
+      for (const auto& f : rt.report["scenario"]["faults"])
+        if (f["kind"] != "pause") net.push_back(f);
+      ASSERT_EQ(net.size(), 1u) << rt.report["scenario"]["faults"].dump(1);
+      EXPECT_EQ(net[0]["kind"], "partition");
+      EXPECT_EQ(net[0]["host"], "n153");
+      EXPECT_EQ(net[0]["port"], 2888);
+      EXPECT_FALSE(net[0].contains("groups"));
+      int64_t at = ns_of(net[0]["at"]), end = at + ns_of(net[0]["for"]);
+      EXPECT_GT(at, 119'980'000'000);  // after the followers' last ping, before the next
+      EXPECT_LT(at, 120'980'000'000);
+      EXPECT_GT(end, 1'377'837'000'000);  // after zk:5's last hanging connect began
+      EXPECT_LT(end, 1'380'861'000'000);  // before zk:5 reached broadcast again
+      auto w = whats(net[0]);
+      EXPECT_TRUE(any_contains(w,
+                               "zk:1 elected the leader on n153 (election port reachable) but "
+                               "its connect to n153:2888 hung"));
+      EXPECT_TRUE(any_contains(w, "zk:5 elected the leader on n148"));
+      EXPECT_TRUE(any_contains(w, "zk:5 in broadcast again"));
+    }
     ++checked;
   }
-  // Every bundled scenario but incident-2025-07-20, partitions included.
-  EXPECT_GE(checked, 19);  // 2 seed incidents + 9 ZooKeeper scenarios + 8 fuzz bases
+  // Every bundled scenario but incident-2025-07-20, partitions and the port fault included.
+  EXPECT_GE(checked, 20);  // 2 seed incidents + port2888 + 9 ZooKeeper scenarios + 8 fuzz bases
+}
+
+// ---- a quorum-port fault
+// --------------------------------------------------------------------------
+
+TEST(ReplayPortFault, LeaderQuorumPortIsAPortFaultNotAPartition) {
+  // The leader's host loses port 2888 both ways from 20 s to 45 s: the followers re-elect zk:5
+  // over the election port and hang connecting to node5:2888 until the heal.
+  RoundTrip rt = round_trip(test_data("leader-quorum-port.json"), "logs");
+  const json& f = rt.report["scenario"]["faults"];
+  ASSERT_EQ(f.size(), 1u) << f.dump(1);
+  EXPECT_EQ(f[0]["kind"], "partition");
+  EXPECT_EQ(f[0]["host"], "node5");
+  EXPECT_EQ(f[0]["port"], 2888);
+  EXPECT_FALSE(f[0].contains("groups"));
+  // Start: after the followers' last ping (10 s before their read timeouts at 29.979 s), before
+  // the next one; end: after their connects began (30.0 s), before zk:5 is in broadcast again.
+  int64_t at = ns_of(f[0]["at"]), end = at + ns_of(f[0]["for"]);
+  EXPECT_GT(at, 19'979'000'000);
+  EXPECT_LT(at, 20'979'000'000);
+  EXPECT_GT(end, 30'000'000'000);
+  EXPECT_LT(end, 45'500'000'000);
+  auto w = whats(f[0]);
+  EXPECT_TRUE(any_contains(w, "read timeout on leader zk:5"));
+  EXPECT_TRUE(any_contains(w, "its connect to node5:2888 hung"));
+  EXPECT_TRUE(any_contains(w, "zk:5 in broadcast again"));
+  expect_exact(rt);
 }
 
 // ---- partitions, one-way cuts, chained faults

@@ -1183,6 +1183,153 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     if (!n.empty()) seen.insert(n);
   }
 
+  // 7. (After 1-4, whose faults it may replace; before 5 and 6.) A quorum-port fault: a peer's
+  // quorum port (2888) unreachable while its election port works.
+  // Followers elect a leader on host H (the election over port 3888 reached it) and then hang
+  // connecting to H's quorum port: `Exception when following the leader` caused by `Failed connect
+  // to /H:P` more than a second after they started following (a SYN went unanswered; an
+  // unreachable host would not have been elected, a dead port would refuse at once), and H's own
+  // peer hangs the same way connecting to the others' leaders. The host common to the failed
+  // connects of two or more other hosts is H, P the port in the lines. It takes precedence over
+  // what rules 2-4 read into the same lines (the followers' read timeouts at the start, a leader
+  // "isolated" or "killed" at every failed round): those faults are replaced, the first one's
+  // start window kept. Start: that window, else before the first hanging attempt began; end: after
+  // the last hanging attempt began, before H's peer next reached broadcast; both fitted.
+  {
+    const int init = doc.contains("zk") ? doc["zk"].value("initLimit", 10) : 10;
+    struct Hang {
+      const Event* e;
+      const KeyEvent* began;  // the follower's `following` state line before it
+      std::string src, dst;   // hosts: the follower's, the leader's
+      int port;
+    };
+    std::vector<Hang> hangs;
+    for (const Event* x : fex) {
+      auto p = x->detail.find("Failed connect to ");
+      if (p == std::string::npos) continue;
+      std::string a = x->detail.substr(p + 18);
+      a = a.substr(0, a.find_first_of(" ("));
+      auto colon = a.rfind(':');
+      if (colon == std::string::npos) continue;
+      int port = std::atoi(a.c_str() + colon + 1);
+      std::string node = zk_node(*x), src = nc.host_of(node), dst = nc.resolve(a);
+      if (port <= 0 || src.empty() || dst.empty() || src == dst) continue;
+      const KeyEvent* began = nullptr;
+      for (const auto& k : keys) {
+        if (k.t_ns >= x->time_ns) break;
+        if (k.node == node && k.type == "state") began = k.state == "following" ? &k : nullptr;
+      }
+      if (!began || x->time_ns - began->t_ns < kS) continue;
+      hangs.push_back({x, began, src, dst, port});
+    }
+    const int64_t gap = std::max<int64_t>(60 * kS, 3 * init * tick);
+    std::vector<bool> done(hangs.size(), false);
+    for (;;) {
+      // The host with the most counterparts among the hanging connects not yet explained.
+      std::string H;
+      int port = 0;
+      size_t most = 0;
+      for (const auto& h : nc.hosts) {
+        std::map<int, std::set<std::string>> other;
+        for (size_t i = 0; i < hangs.size(); ++i) {
+          if (done[i]) continue;
+          if (hangs[i].dst == h) other[hangs[i].port].insert(hangs[i].src);
+          if (hangs[i].src == h) other[hangs[i].port].insert(hangs[i].dst);
+        }
+        for (const auto& [p, s] : other)
+          if (s.size() > most) most = s.size(), H = h, port = p;
+      }
+      if (most < 2) break;
+      // One fault: the first run of H's hanging connects on that port (gaps under `gap`).
+      std::vector<size_t> run;
+      for (size_t i = 0; i < hangs.size(); ++i) {
+        const Hang& g = hangs[i];
+        if (done[i] || g.port != port || (g.src != H && g.dst != H)) continue;
+        if (!run.empty() && g.e->time_ns - hangs[run.back()].e->time_ns > gap) break;
+        run.push_back(i);
+      }
+      for (size_t i : run) done[i] = true;
+      std::set<std::string> counterparts;
+      for (size_t i : run) counterparts.insert(hangs[i].src == H ? hangs[i].dst : hangs[i].src);
+      if (counterparts.size() < 2) continue;
+      int64_t first_began = INT64_MAX, last_began = INT64_MIN, last_fail = INT64_MIN;
+      for (size_t i : run) {
+        first_began = std::min(first_began, hangs[i].began->t_ns);
+        last_began = std::max(last_began, hangs[i].began->t_ns);
+        last_fail = std::max(last_fail, hangs[i].e->time_ns);
+      }
+      // The end: before H's peer next reached broadcast (it synced across the port again).
+      const KeyEvent* back = nullptr;
+      for (const auto& k : keys)
+        if (k.t_ns > last_began && k.type == "broadcast" && nc.host_of(k.node) == H) {
+          back = &k;
+          break;
+        }
+      int64_t hi = back ? back->t_ns : std::max(last_fail, keys.empty() ? 0 : keys.back().t_ns);
+      // What rules 1-4 made of the same lines (not a host's own unreachable errors, not restarts).
+      int64_t from = first_began - sync_to - tick;
+      std::optional<InferredFault> opening;
+      json ev = json::array();
+      for (auto it = out.begin(); it != out.end();) {
+        std::string kind = it->fault.value("kind", "");
+        bool own =
+            kind == "restart" ||
+            (kind == "ifdown" && contains(it->fault.value("comment", ""), "unreachable from"));
+        if (own || it->at_ns + epoch < from || it->at_ns + epoch > hi) {
+          ++it;
+          continue;
+        }
+        if (!opening && it->at_window && it->at_ns + epoch < first_began &&
+            contains(it->fault.dump(), "\"" + H + "\"")) {
+          opening = *it;  // (kept for its window and evidence)
+        }
+        it = out.erase(it);
+      }
+      InferredFault f;
+      if (opening) {
+        f.at_window = opening->at_window;
+        f.at_ns = opening->at_ns;
+        for (const auto& e : opening->fault.value("evidence", json::array())) ev.push_back(e);
+      } else {
+        f.at_window = {first_began - sync_to - epoch, first_began - epoch};
+        f.at_ns = first_began - sync_to / 2 - epoch;
+      }
+      std::map<std::string, int> shown;  // the first two and the last hanging connect per pair
+      for (size_t k = 0; k < run.size(); ++k) {
+        const Hang& g = hangs[run[k]];
+        std::string pair = g.src + ">" + g.dst;
+        bool last = true;
+        for (size_t j = k + 1; j < run.size(); ++j)
+          if (hangs[run[j]].src + ">" + hangs[run[j]].dst == pair) last = false;
+        if (++shown[pair] > 2 && !last) continue;
+        ev.push_back(evidence(
+            tl, *g.e,
+            fmt::format("{} elected the leader on {} (election port reachable) but its connect to "
+                        "{}:{} hung {} and failed",
+                        zk_node(*g.e), g.dst, g.dst, port, dur(g.e->time_ns - g.began->t_ns))));
+      }
+      int64_t lo = std::max(last_began, f.at_window->second + epoch);
+      if (back)
+        ev.push_back(evidence(*back, fmt::format("{} in broadcast again: the port worked; the end "
+                                                 "is before this",
+                                                 back->node)));
+      f.end_window = {lo - epoch, std::max(lo, hi) - epoch};
+      f.end_ns = (lo + std::max(lo, hi)) / 2 - epoch;
+      for (const auto& c : counterparts) f.lost_pairs.push_back({H, c});
+      f.fault = json{
+          {"kind", "partition"},
+          {"host", H},
+          {"port", port},
+          {"comment",
+           fmt::format("inferred: {}'s port {} black-holed both ways ({} hanging connects to or "
+                       "from it by peers on {} hosts, who kept electing over the election port); "
+                       "the other faults read into those lines are replaced",
+                       H, port, run.size(), counterparts.size())},
+          {"evidence", ev}};
+      out.push_back(std::move(f));
+    }
+  }
+
   // 5. GC pauses with a wall-clock date: a pause of that host's ZooKeeper JVM.
   for (const auto& e : tl.events) {
     // Sub-millisecond safepoint stops (PrintGCApplicationStoppedTime) are noise, and a GC pause
@@ -1791,6 +1938,7 @@ json replay(const Options& opt, std::string* text) {
     } else if (r.contains("from")) {
       what = r.value("from", "") + " -> " + r.value("to", "");
     }
+    if (r.contains("port")) what += fmt::format(":{}", r["port"].dump());
     t += fmt::format(
         "  {:>12}  {:<7} {:<14} {}{}\n", r["at"].get<std::string>(), r["kind"].get<std::string>(),
         what, r.contains("for") ? "for " + r["for"].get<std::string>() : "",
