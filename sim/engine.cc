@@ -14,8 +14,7 @@ namespace {
 constexpr size_t kArity = 4;
 
 inline bool before(const auto& a, const auto& b) {
-  // Branch-free: which of two entries pops first is data-dependent and mispredicts as a branch.
-  return (a.t < b.t) | ((a.t == b.t) & (a.seq < b.seq));
+  return a.t != b.t ? a.t < b.t : a.seq < b.seq;
 }
 
 template <class E>
@@ -62,10 +61,10 @@ EventId Engine::at(Time t, Fn fn) {
     s = free_.back();
     free_.pop_back();
   } else {
-    s = slot_count_++;
-    if ((s & (kChunk - 1)) == 0) chunks_.push_back(std::make_unique<Slot[]>(kChunk));
+    s = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
   }
-  Slot& slot = this->slot(s);
+  Slot& slot = slots_[s];
   slot.fn = std::move(fn);
   slot.live = true;
   ++live_;
@@ -75,7 +74,7 @@ EventId Engine::at(Time t, Fn fn) {
 }
 
 void Engine::free_slot(uint32_t s) {
-  Slot& slot = this->slot(s);
+  Slot& slot = slots_[s];
   slot.live = false;
   ++slot.gen;
   --live_;
@@ -84,13 +83,14 @@ void Engine::free_slot(uint32_t s) {
 
 bool Engine::cancel(EventId id) {
   if (!is_pending(id)) return false;
-  slot(id.slot).fn = nullptr;
+  slots_[id.slot].fn = nullptr;
   free_slot(id.slot);
   return true;
 }
 
 bool Engine::is_pending(EventId id) const {
-  return id.valid() && id.slot < slot_count_ && slot(id.slot).live && slot(id.slot).gen == id.gen;
+  return id.valid() && id.slot < slots_.size() && slots_[id.slot].live &&
+         slots_[id.slot].gen == id.gen;
 }
 
 StopReason Engine::run(Time until, uint64_t max_events) {
@@ -103,7 +103,7 @@ StopReason Engine::run(Time until, uint64_t max_events) {
       return StopReason::TimeLimit;
     }
     pop_root(heap_);
-    Slot& slot = this->slot(top.slot);
+    Slot& slot = slots_[top.slot];
     if (!slot.live || slot.gen != top.gen) continue;  // cancelled
     if (budget == 0) {
       // Put it back untouched: the caller may continue the run later.
@@ -113,16 +113,10 @@ StopReason Engine::run(Time until, uint64_t max_events) {
     }
     --budget;
     now_ = Time::from_ns(top.t);
-    // Retire the id first (cancel() and is_pending() on it now say no), call the callback where
-    // it lies (its chunk never moves; the slot is not reusable until it is on the free list),
-    // then free the slot.
-    slot.live = false;
-    ++slot.gen;
-    --live_;
+    Fn fn = std::move(slot.fn);
+    free_slot(top.slot);
     ++processed_;
-    slot.fn();
-    slot.fn = nullptr;
-    free_.push_back(top.slot);
+    fn();
     if (stop_) return StopReason::Stopped;
   }
   if (until != Time::max()) now_ = std::max(now_, until);

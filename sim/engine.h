@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <vector>
 
 #include "sim/callback.h"
@@ -58,12 +57,6 @@ class Engine {
     bool live = false;
   };
   void free_slot(uint32_t s);
-  // Slots live in fixed-size chunks, so a slot's address is stable while new events are scheduled:
-  // run() calls an event's callback where it lies instead of moving it out first.
-  static constexpr uint32_t kChunkBits = 8;
-  static constexpr uint32_t kChunk = 1u << kChunkBits;
-  Slot& slot(uint32_t s) { return chunks_[s >> kChunkBits][s & (kChunk - 1)]; }
-  const Slot& slot(uint32_t s) const { return chunks_[s >> kChunkBits][s & (kChunk - 1)]; }
 
   Time now_ = Time::zero();
   uint64_t seq_ = 0;
@@ -71,8 +64,7 @@ class Engine {
   size_t live_ = 0;
   bool stop_ = false;
   std::vector<Entry> heap_;
-  std::vector<std::unique_ptr<Slot[]>> chunks_;
-  uint32_t slot_count_ = 0;
+  std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
 };
 
