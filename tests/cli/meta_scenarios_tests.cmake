@@ -41,7 +41,12 @@ add_test(NAME meta_scenarios_incident_2025
 file(MAKE_DIRECTORY ${MS_OUT}/port2888)
 add_test(NAME meta_scenarios_incident_2025_port2888
          COMMAND ${MS_PY} ${MS_CHECK} incident-port $<TARGET_FILE:zksim> ${MS_SCEN}/incident-2025-07-20-port2888.json ${MS_OUT}/port2888)
+# Hypothesis 3: a 3.3 s stall of the leader plus port 2888 cut between .152 and .153 only.
+file(MAKE_DIRECTORY ${MS_OUT}/pair2888)
+add_test(NAME meta_scenarios_incident_2025_pair2888
+         COMMAND ${MS_PY} ${MS_CHECK} incident-pair $<TARGET_FILE:zksim> ${MS_SCEN}/incident-2025-07-20-pair2888.json ${MS_OUT}/pair2888)
 
 # The 1000-seed studies are statistics, not memory-safety probes: the sanitizer pass skips them
 # (scripts/test --sanitize runs `-LE slow`); the main pass runs them.
-set_tests_properties(meta_scenarios_ifdown_study meta_scenarios_timer200_study PROPERTIES LABELS slow)
+set_tests_properties(meta_scenarios_ifdown_study meta_scenarios_timer200_study
+                     meta_scenarios_incident_2025_pair2888 PROPERTIES LABELS slow)
