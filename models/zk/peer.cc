@@ -712,6 +712,14 @@ void Peer::start_following(int leader) {
 }
 
 void Peer::f_try_connect() {
+  if (now() >= f_deadline_) {
+    // The JVM was paused through the retry wait past tickTime*initLimit: LeaderConnector finds no
+    // time left before its next try ("connectToLeader exceeded on retries") and connectToLeader
+    // fails without a new attempt.
+    f_conn_ = 0;
+    f_fail("connect timeout");
+    return;
+  }
   ++f_tries_;
   uint64_t g = gen_;
   sim::HostId h = sim().net.find_host(spec(f_leader_).host);

@@ -197,6 +197,43 @@ TEST(FuzzShrink, CandidatesAreSimpler) {
   EXPECT_TRUE(role);
 }
 
+// Found by FuzzRc.P3ZooKeeperSafety3Peers (rapidcheck seed 1888835985438293161): a follower in
+// discovery, its connect to the new leader refused (the leader's process had just crashed), is
+// paused through the 100 ms retry wait for 5 s, past tickTime*initLimit. On resuming it must fail
+// discovery at once ("connectToLeader exceeded on retries"), not arm its connect deadline in the
+// past (an engine invariant failure before the fix).
+TEST(FuzzRegression, FollowerPausedThroughAConnectRetryPastInitLimit) {
+  scenario::Scenario sc = scenario::load(scen("fuzz/zk3.json"));
+  FaultSpec a, b, c;
+  a.kind = "pause";
+  a.target = "zk:leader";
+  a.at = Duration::ms(4953);
+  a.duration = Duration::ms(100);
+  b.kind = "pause";
+  b.target = "zk:1";
+  b.at = Duration::ms(7876);
+  b.duration = Duration::ms(4999);
+  c.kind = "crash";
+  c.target = "zk:3";
+  c.at = Duration::ms(7338);
+  c.restart_after = Duration::ms(100);
+  sc.faults = {a, b, c};
+  world::RunOptions ro;
+  ro.seed = 0;
+  ro.keep_records = true;
+  world::RunResult r;
+  ASSERT_NO_THROW(r = world::run(sc, ro));
+  std::vector<const sim::Record*> exc;
+  for (const auto& rec : r.records_kept)
+    if (rec.type == "zk.follower.exception" && rec.node == "zk:1") exc.push_back(&rec);
+  ASSERT_EQ(exc.size(), 2u);
+  EXPECT_EQ(exc[0]->str("cause"), "EOF");                 // the leader zk:3 crashed at 7.338 s
+  EXPECT_EQ(exc[1]->t, sim::Time::from_ns(12875000000));  // resumed at 7.876 + 4.999 s
+  EXPECT_EQ(exc[1]->str("cause"), "connect timeout");
+  EXPECT_EQ(exc[1]->str("phase"), "discovery");
+  EXPECT_TRUE(r.violations.empty()) << r.violations.front();
+}
+
 TEST(FuzzShrink, DescribeIsShortAndReadable) {
   FaultSpec f;
   f.kind = "ifdown";
