@@ -147,12 +147,12 @@ TEST(ReplayRoundTrip, InferredFaultsReproduceKeyEventsWithin1ms) {
     }
     ++checked;
   }
-  // Every bundled scenario but incident-2025-07-20, partitions and the port fault included.
+  // Every bundled scenario but the two `inferable` leaves out, partitions and the port fault
+  // included.
   EXPECT_GE(checked, 20);  // 2 seed incidents + port2888 + 9 ZooKeeper scenarios + 8 fuzz bases
 }
 
-// ---- a quorum-port fault
-// --------------------------------------------------------------------------
+// ---- a quorum-port fault ---------------------------------------------------------------------
 
 TEST(ReplayPortFault, LeaderQuorumPortIsAPortFaultNotAPartition) {
   // The leader's host loses port 2888 both ways from 20 s to 45 s: the followers re-elect zk:5

@@ -11,6 +11,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "models/scenario/scenario.h"
 #include "models/world/world.h"
@@ -868,6 +870,24 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         return &c;
     return nullptr;
   };
+  // A client on a host other than `x` and `y` whose session (latest establishment by `since`) was
+  // on S's server and that stayed connected past `until`: S was reachable from that host. Returns
+  // the establishment and the client's host, or {nullptr, ""}.
+  auto kept_connected = [&](const std::string& S, const std::string& x, const std::string& y,
+                            int64_t since, int64_t until) -> std::pair<const Event*, std::string> {
+    std::map<std::string, const Event*> on;  // client host -> its latest establishment
+    for (const auto& c : tl.events) {
+      if (c.time_ns > since) break;
+      if (c.type == EventType::kClientSessionEstablished) on[c.host] = &c;
+    }
+    for (const auto& [ch, est] : on) {
+      std::string H = nc.resolve(ch);
+      if (H.empty() || H == x || H == y || nc.resolve(est->server) != S) continue;
+      const Event* gone = first_disconnect(*est);
+      if (!gone || gone->time_ns > until) return {est, H};
+    }
+    return {nullptr, ""};
+  };
   // `host` against every other host of the scenario.
   auto isolation = [&](const std::string& host) {
     json rest = json::array();
@@ -977,23 +997,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
             wh = x->M;
             break;
           }
-        if (!witness) {
-          std::map<std::string, const Event*> on;  // client host -> its latest establishment
-          for (const auto& c : tl.events) {
-            if (c.time_ns > lower) break;
-            if (c.type == EventType::kClientSessionEstablished) on[c.host] = &c;
-          }
-          for (const auto& [ch, est] : on) {
-            std::string H = nc.resolve(ch);
-            if (H.empty() || H == S || H == Lh || nc.resolve(est->server) != S) continue;
-            const Event* gone = first_disconnect(*est);
-            if (!gone || gone->time_ns > last.time_ns) {
-              witness = est;
-              wh = H;
-              break;
-            }
-          }
-        }
+        if (!witness) std::tie(witness, wh) = kept_connected(S, S, Lh, lower, last.time_ns);
         // Or a client on a third host that timed out reading from the leader's server in the
         // same window: the leader's host lost that host too, the one host both losses share.
         if (!witness) {
@@ -1109,23 +1113,13 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         std::string cut_host = S;
         if (clients.size() == 1) {
           const std::string M = *clients.begin();
-          std::map<std::string, const Event*> on;  // client host -> its latest establishment
-          for (const auto& c : tl.events) {
-            if (c.time_ns > lower) break;
-            if (c.type == EventType::kClientSessionEstablished) on[c.host] = &c;
-          }
-          for (const auto& [ch, est] : on) {
-            std::string H = nc.resolve(ch);
-            if (H.empty() || H == M || H == S || nc.resolve(est->server) != S) continue;
-            const Event* gone = first_disconnect(*est);
-            if (!gone || gone->time_ns > last->time_ns) {
-              cut_host = M;
-              ev.push_back(evidence(tl, *est,
-                                    fmt::format("{}'s client stayed connected to {}'s server "
-                                                "through the silence: {} was reachable, {} cut off",
-                                                H, S, S, M)));
-              break;
-            }
+          auto [est, H] = kept_connected(S, M, S, lower, last->time_ns);
+          if (est) {
+            cut_host = M;
+            ev.push_back(evidence(tl, *est,
+                                  fmt::format("{}'s client stayed connected to {}'s server "
+                                              "through the silence: {} was reachable, {} cut off",
+                                              H, S, S, M)));
           }
         }
         InferredFault f;
