@@ -241,7 +241,22 @@ void Peer::on_start() {
   started_ = false;
   later(draw(cfg_.boot_min, cfg_.boot_max), [this] {
     started_ = true;
-    logm("INFO ", "QuorumPeer@1161", fmt::format("Starting quorum peer, myid={}", myid_));
+    if (logging()) {
+      // QuorumPeerMain's startup line and the configuration as QuorumPeer's setters log it, from
+      // the main thread (3.8's lines, ../shared/data/zk-server-logs/real-3.8-loopback): what
+      // `zksim ingest` reads as a (re)start and `zksim replay` as the limits when no zoo.cfg comes
+      // with the logs.
+      log("INFO ", "main", "QuorumPeerMain@152",
+          fmt::format("Starting quorum peer, myid={}", myid_));
+      auto ms = [](sim::Duration d) { return d.count_ns() / 1000000; };
+      log("INFO ", "main", "QuorumPeer@1742", fmt::format("tickTime set to {}", ms(cfg_.tick)));
+      log("INFO ", "main", "QuorumPeer@1786",
+          fmt::format("minSessionTimeout set to {}", ms(cfg_.min_session())));
+      log("INFO ", "main", "QuorumPeer@1797",
+          fmt::format("maxSessionTimeout set to {}", ms(cfg_.max_session())));
+      log("INFO ", "main", "QuorumPeer@1822", fmt::format("initLimit set to {}", cfg_.init_limit));
+      log("INFO ", "main", "QuorumPeer@2009", fmt::format("syncLimit set to {}", cfg_.sync_limit));
+    }
     sim().net.listen(*this, kClientPort, [this](ConnId c, sim::ProcId p) { c_on_accept(c, p); });
     qcm_start();
     start_looking();
