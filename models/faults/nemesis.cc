@@ -150,13 +150,15 @@ void Nemesis::fire(size_t index, const FaultSpec& f) {
     std::vector<std::pair<sim::HostId, sim::HostId>> links;
     for (sim::HostId a : hosts_matching(f.from)) {
       for (sim::HostId b : hosts_matching(f.to)) {
-        if (a != b) links.emplace_back(a, b);
+        if (a == b) continue;
+        links.emplace_back(a, b);
+        if (f.both) links.emplace_back(b, a);
       }
     }
     uint16_t port = f.port;
     for (auto [a, b] : links) cut(a, b, port, f.reject, +1);
     node = "net";
-    detail = fmt::format("cut {} -> {}{}", f.from, f.to, port_suffix(port));
+    detail = fmt::format("cut {} {} {}{}", f.from, f.both ? "<->" : "->", f.to, port_suffix(port));
     bool reject = f.reject;
     undo = [this, links, port, reject] {
       for (auto [a, b] : links) cut(a, b, port, reject, -1);
@@ -201,7 +203,9 @@ void Nemesis::fire(size_t index, const FaultSpec& f) {
         });
       }
     } else if (f.kind == "restart") {
+      // A running process is killed and started again (systemctl restart); a crashed one started.
       detail = fmt::format("restart {}", p->name());
+      if (p->alive()) p->crash();
       p->restart();
     }
   }

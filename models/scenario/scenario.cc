@@ -109,8 +109,8 @@ int64_t parse_tz(const std::string& s, const std::string& path) {
 
 FaultSpec parse_fault(const json& j, const std::string& path) {
   Obj o(j, path,
-        {"at", "kind", "for", "target", "host", "groups", "from", "to", "reject", "port", "latency",
-         "loss", "restartAfter", "evidence", "comment"});
+        {"at", "kind", "for", "target", "host", "groups", "from", "to", "both", "reject", "port",
+         "latency", "loss", "restartAfter", "evidence", "comment"});
   FaultSpec f;
   f.kind = o.str("kind", "");
   static const std::set<std::string> kinds = {"ifdown", "partition", "cut",   "latency",
@@ -129,6 +129,7 @@ FaultSpec parse_fault(const json& j, const std::string& path) {
   f.from = o.str("from", "");
   f.to = o.str("to", "");
   f.reject = o.boolean("reject", false);
+  f.both = o.boolean("both", false);
   f.port = static_cast<uint16_t>(o.integer("port", 0, 1, 65535));
   f.comment = o.str("comment", "");
   if (o.has("evidence")) f.evidence = o.at("evidence");
@@ -165,6 +166,11 @@ FaultSpec parse_fault(const json& j, const std::string& path) {
          "process's host isolated)");
   }
   if (f.kind == "cut") need(!f.from.empty() && !f.to.empty(), "\"from\" and \"to\"");
+  if (o.has("both") && f.kind != "cut")
+    throw ConfigError(o.sub("both"),
+                      fmt::format("only a cut fault takes \"both\" (a partition cuts both "
+                                  "directions already), not a {} fault",
+                                  f.kind));
   if (o.has("port") && f.kind != "partition" && f.kind != "cut")
     throw ConfigError(o.sub("port"), fmt::format("only partition and cut faults take a port, not "
                                                  "a {} fault",
@@ -490,6 +496,7 @@ json fault_to_json(const FaultSpec& f) {
   if (!f.groups.empty()) j["groups"] = f.groups;
   if (!f.from.empty()) j["from"] = f.from;
   if (!f.to.empty()) j["to"] = f.to;
+  if (f.both) j["both"] = true;
   if (f.reject) j["reject"] = true;
   if (f.port != 0) j["port"] = f.port;
   if (f.kind == "latency") j["latency"] = sim::format_duration(f.extra_latency);

@@ -79,6 +79,7 @@ struct FaultSpec {
   std::vector<std::vector<std::string>> groups;  // partition
   std::string from, to;                          // cut, latency, loss (host names; "*" = all)
   bool reject = false;  // partition/cut: ICMP unreachable instead of silence
+  bool both = false;    // cut: also to -> from (one pair of hosts apart, the rest connected)
   // partition/cut: only connections opened to this server port (0: all traffic). A firewall rule
   // on one port, e.g. ZooKeeper's quorum port broken while its election port works.
   uint16_t port = 0;
