@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "models/scenario/scenario.h"
@@ -38,12 +39,14 @@ std::vector<std::string> bundled() {
 
 // Scenarios whose faults the logs pin down well enough for an exact re-simulation (docs/replay.md
 // "What is inferable"): all but incident-2025-07-20, whose second fault is 20 minutes of random
-// packet loss (which packets were lost is not in the logs; see ReplayIncident2025 below), and
-// incident-2025-07-20-pair2888, whose port fault lies between two hosts only (the port rule needs
-// one host's port failing for two others: docs/replay.md, the port row).
+// packet loss (which packets were lost is not in the logs; see ReplayIncident2025 below).
 bool inferable(const std::string& path) {
-  std::string stem = fs::path(path).stem().string();
-  return stem != "incident-2025-07-20" && stem != "incident-2025-07-20-pair2888";
+  return fs::path(path).stem().string() != "incident-2025-07-20";
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::string test_data(const std::string& name) {
@@ -145,11 +148,43 @@ TEST(ReplayRoundTrip, InferredFaultsReproduceKeyEventsWithin1ms) {
       EXPECT_TRUE(any_contains(w, "zk:5 elected the leader on n148"));
       EXPECT_TRUE(any_contains(w, "zk:5 in broadcast again"));
     }
+    if (fs::path(s).stem() == "incident-2025-07-20-pair2888") {
+      // Port 2888 cut between .152 and .153 only (120.5 s to 1380 s), the leader zk:5 stalled for
+      // 3.3 s at 120.75 s, zk:5 killed at 1383 s and restarted 10 s later: besides the GC log's
+      // pauses, one pause, one two-way port cut between the pair, one crash with its restart.
+      std::vector<json> other;
+      for (const auto& f : rt.report["scenario"]["faults"])
+        if (!(f["kind"] == "pause" &&
+              f["comment"].get<std::string>().find("GC pause") != std::string::npos))
+          other.push_back(f);
+      ASSERT_EQ(other.size(), 3u) << json(other).dump(1);
+      EXPECT_EQ(other[0]["kind"], "pause");
+      EXPECT_EQ(other[0]["target"], "zk:5");
+      int64_t p_at = ns_of(other[0]["at"]), p_end = p_at + ns_of(other[0]["for"]);
+      EXPECT_GE(p_at, 119'980'000'000);  // after the followers' last ping, before the next
+      EXPECT_LT(p_at, 120'980'000'000);
+      EXPECT_EQ(p_end, 124'050'000'000);  // the handlers all failed at once on resuming
+      EXPECT_TRUE(any_contains(whats(other[0]), "the leader resumed"));
+      EXPECT_EQ(other[1]["kind"], "cut");
+      EXPECT_EQ(other[1]["port"], 2888);
+      EXPECT_EQ(other[1]["both"], true);
+      std::set<std::string> pair{other[1]["from"].get<std::string>(),
+                                 other[1]["to"].get<std::string>()};
+      EXPECT_EQ(pair, (std::set<std::string>{"n152", "n153"}));
+      int64_t c_end = ns_of(other[1]["at"]) + ns_of(other[1]["for"]);
+      EXPECT_GT(c_end, 1'370'000'000'000);
+      EXPECT_LT(c_end, 1'383'000'000'000);
+      EXPECT_TRUE(any_contains(whats(other[1]), "its connect to n152:2888 hung"));
+      EXPECT_EQ(other[2]["kind"], "crash");
+      EXPECT_EQ(other[2]["target"], "zk:5");
+      EXPECT_EQ(ns_of(other[2]["at"]), 1'383'000'000'000);  // its leader's handler read EOF
+      EXPECT_TRUE(other[2].contains("restartAfter"));
+    }
     ++checked;
   }
-  // Every bundled scenario but the two `inferable` leaves out, partitions and the port fault
+  // Every bundled scenario but the one `inferable` leaves out, partitions and the port faults
   // included.
-  EXPECT_GE(checked, 20);  // 2 seed incidents + port2888 + 9 ZooKeeper scenarios + 8 fuzz bases
+  EXPECT_GE(checked, 21);  // 2 seed incidents + port2888 + pair2888 + 9 ZooKeeper + 8 fuzz bases
 }
 
 // ---- a quorum-port fault ---------------------------------------------------------------------
@@ -508,6 +543,89 @@ std::string error_of(const Options& o) {
     return e.what();
   }
   return "(no error)";
+}
+
+// ---- a folder without its configuration ------------------------------------------------------
+
+namespace {
+
+// leader-quorum-port.json on hosts in +08:00, GC on every JVM (one pause per ~5 s), and the
+// leader elected after the heal (zk:2) killed at 50 s and restarted 3 s later. Its logs without
+// zksim-run.json: what an engineer brings from a cluster.
+fs::path logs_without_run_record(const std::string& dir) {
+  json d = json::parse(read_text(test_data("leader-quorum-port.json")));
+  d["logs"]["tz"] = "+08:00";
+  d["gc"] = json::parse(R"({"zk": {"model": ")" + std::string(ZKSIM_SOURCE_DIR) +
+                        R"(/scenarios/gc-models/jdk8-g1-gcspike.json",
+                                    "interval": {"dist": "exponential", "mean": "5s"}}})");
+  d["faults"].push_back(
+      json::parse(R"({"at": "50s", "kind": "crash", "target": "zk:2", "restartAfter": "3s"})"));
+  fs::path logs = tmp(dir);
+  world::RunOptions ro;
+  ro.logs_dir = logs.string();
+  world::run(scenario::from_json(d, "leader-quorum-port+", "."), ro);
+  fs::remove(logs / "zksim-run.json");
+  return logs;
+}
+
+std::vector<json> non_gc_faults(const json& report) {
+  std::vector<json> out;
+  for (const auto& f : report["scenario"]["faults"])
+    if (f.value("comment", "").find("GC pause") == std::string::npos) out.push_back(f);
+  return out;
+}
+
+}  // namespace
+
+TEST(ReplayWithoutConfig, ZoneFromGcStampsLimitsFromStartupLinesAndACrashAfterAPortFault) {
+  fs::path logs = logs_without_run_record("no-config-zone");
+  Options o;
+  o.input = logs.string();
+  json r = zksim::replay::replay(o, nullptr);
+  // ZooKeeper's lines carry no zone; every GC log stamps +08:00: the folder ran in +08:00 (read
+  // in UTC, the GC pauses would land 8 hours before the ensemble started).
+  EXPECT_EQ(r["tz"], "+08:00");
+  EXPECT_NE(r["tz_source"].get<std::string>().find("GC logs"), std::string::npos);
+  // tickTime / initLimit / syncLimit from QuorumPeer's "set to" lines.
+  EXPECT_NE(r["config"].get<std::string>().find("set to"), std::string::npos) << r["config"];
+  EXPECT_EQ(r["scenario"]["zk"]["tickTime"], "2000ms");
+  EXPECT_EQ(r["scenario"]["zk"]["syncLimit"], 5);
+  auto f = non_gc_faults(r);
+  ASSERT_EQ(f.size(), 2u) << json(f).dump(1);
+  EXPECT_EQ(f[0]["kind"], "partition");
+  EXPECT_EQ(f[0]["host"], "node5");
+  EXPECT_EQ(f[0]["port"], 2888);
+  // The port rule replaces only what was read into the hanging rounds: the crash of the leader
+  // elected after the heal stays, from its followers' EOFs to its startup line.
+  EXPECT_EQ(f[1]["kind"], "crash");
+  EXPECT_EQ(f[1]["target"], "zk:2");
+  EXPECT_NEAR(static_cast<double>(ns_of(f[1]["at"])), 50e9, 2e6);
+  EXPECT_NEAR(static_cast<double>(ns_of(f[1]["restartAfter"])), 3e9, 2e6);
+  EXPECT_GT(r["scenario"]["faults"].size(), 10u);  // the GC pauses, from the GC logs
+  const json& b = r["baseline"];
+  EXPECT_GE(b["matched"].get<int>(), 70);
+  EXPECT_EQ(b["missing"].get<int>(), 0);
+  EXPECT_EQ(b["extra"].get<int>(), 0);
+  EXPECT_LE(b["max_abs_delta_ms"].get<double>(), 2.0);  // log lines have millisecond stamps
+  EXPECT_FALSE(r.contains("faults_before_start"));
+}
+
+TEST(ReplayWithoutConfig, FaultsBeforeTheStartAreLeftOutAndNamedNotAnError) {
+  // The same folder read with a wrong --tz: the GC pauses land 8 hours before the first
+  // ZooKeeper line. They cannot be simulated; the replay says so and goes on.
+  fs::path logs = logs_without_run_record("no-config-wrong-tz");
+  Options o;
+  o.input = logs.string();
+  o.tz = "UTC";
+  o.fit_steps = 0;
+  std::string text;
+  json r = zksim::replay::replay(o, &text);
+  EXPECT_EQ(r["tz_source"], "--tz");
+  ASSERT_TRUE(r.contains("faults_before_start"));
+  EXPECT_GT(r["faults_before_start"].size(), 10u);
+  EXPECT_NE(r["faults_before_start"][0].get<std::string>().find("left out"), std::string::npos);
+  for (const auto& f : r["scenario"]["faults"]) EXPECT_GE(ns_of(f["at"]), 0) << f.dump();
+  EXPECT_NE(text.find("before the simulation's t=0"), std::string::npos);
 }
 
 TEST(ReplayBadInput, EmptyFolder) {

@@ -453,6 +453,7 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
     }
     // A GC log stamps its dates with the host's zone; ZooKeeper and glog lines carry none and are
     // read in --tz. Say so when the two disagree (a day split at the wrong midnight otherwise).
+    if (offsets.size() == 1) st.rep.stamped_utc_offset_s = *offsets.begin();
     if (offsets.size() == 1 && *offsets.begin() != parse_tz_offset(opt.tz)) {
       std::int64_t o = *offsets.begin(), a = o < 0 ? -o : o;
       std::string zone = fmt::format("{}{:02d}:{:02d}", o < 0 ? '-' : '+', a / 3600, a % 3600 / 60);

@@ -129,6 +129,8 @@ struct FileReport {
   std::int64_t first_ns = 0;       // time of the first and last record (0 when none)
   std::int64_t last_ns = 0;
   std::vector<std::pair<int, std::int64_t>> myid_last_ns;  // last record time per explicit myid
+  // GC logs: the one UTC offset every dated pause was stamped with (the host's zone), if any.
+  std::optional<std::int64_t> stamped_utc_offset_s;
   std::vector<std::string> notes;  // warnings: "line 12: unknown line", "truncated gzip", ...
 };
 

@@ -183,6 +183,34 @@ int cfg_int(const ZooCfg& c, const std::string& k, const fs::path& p) {
   return static_cast<int>(x);
 }
 
+// Each host's own address as its ZooKeeper threads name it ("QuorumPeer[myid=1](plain=
+// 10.10.10.146:2181)"): the address other hosts' lines use for it ("Failed connect to
+// /10.10.10.152:2888"). A wildcard (0.0.0.0) says nothing.
+std::map<std::string, std::string> addresses_from_logs(const Timeline& tl) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : tl.files) {
+    if (f.kind != FileKind::kZookeeper || f.host.empty() || out.count(f.host)) continue;
+    fs::path p = fs::path(tl.root) / f.path;
+    gzFile gz = gzopen(p.string().c_str(), "rb");
+    if (!gz) continue;
+    char buf[4096];
+    int n = 0;
+    while (n++ < 2000 && gzgets(gz, buf, sizeof buf)) {
+      std::string_view line(buf);
+      auto pos = line.find("(plain=");
+      if (pos == std::string_view::npos) continue;
+      std::string_view a = line.substr(pos + 7);
+      a = a.substr(0, a.find_first_of(":)"));
+      while (!a.empty() && a.front() == '/') a.remove_prefix(1);
+      if (a.empty() || a == "0.0.0.0" || a == "[0:0:0:0:0:0:0:0]") continue;
+      out[f.host] = std::string(a);
+      break;
+    }
+    gzclose(gz);
+  }
+  return out;
+}
+
 // "tickTime set to 2000", "initLimit set to 10", "syncLimit set to 5" in ZooKeeper logs.
 std::map<std::string, int> limits_from_logs(const Timeline& tl) {
   std::map<std::string, int> out;
@@ -768,7 +796,28 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       }
     bool silent =
         events_of(L, g0.time_ns - 100 * kMs, std::min(g0.time_ns + tick, next_start - 1)).empty();
-    if (!silent && !events_of(L, g0.time_ns - sync_to, g0.time_ns + tick).empty()) {
+    // A paused leader resumes to find its followers gone: the LearnerHandler of every follower
+    // fails at the same instant (its read deadline passed during the pause, or the follower's
+    // close is waiting), after the followers' own timeouts, and nothing of the leader's comes
+    // before it since their last ping. A leader cut off instead goes on running: its handlers time
+    // out one by one, each syncLimit*tickTime after its follower's last ack, i.e. within a few ms
+    // of the followers' own timeouts.
+    const Event* resumed = nullptr;
+    {
+      std::vector<const Event*> lh;
+      for (const auto& x : tl.events) {
+        if (x.time_ns < g0.time_ns - 100 * kMs) continue;
+        if (x.time_ns > g0.time_ns + tick) break;
+        if (x.type == EventType::kLearnerHandlerError && x.process == ingest::Process::kZookeeper &&
+            zk_node(x) == L)
+          lh.push_back(&x);
+      }
+      if (lh.size() >= group.size() && lh.back()->time_ns - lh.front()->time_ns <= kMs &&
+          lh.front()->time_ns >= group.back()->time_ns + 20 * kMs &&
+          events_of(L, g0.time_ns - sync_to, lh.front()->time_ns - 1).empty())
+        resumed = lh.front();
+    }
+    if (!silent && !resumed && !events_of(L, g0.time_ns - sync_to, g0.time_ns + tick).empty()) {
       detail::NetEpisode ep = detail::infer_network_episode(nc, L, group, used);
       if (!ep.faults.empty()) {
         for (auto& f : ep.faults) out.push_back(std::move(f));
@@ -803,7 +852,20 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       f.at_ns = last_ping + kMs - epoch;
       auto during = events_of(L, last_ping, g0.time_ns + tick);
       auto after = events_of(L, g0.time_ns + tick, INT64_MAX);
-      if (!during.empty()) {
+      if (resumed) {
+        f.fault = json{{"kind", "pause"}, {"target", L}};
+        f.at_window = {last_ping - epoch, last_ping + tick / 2 - epoch};
+        f.anchors.push_back({"at", key_of(g0)});
+        f.end_ns = resumed->time_ns - epoch;
+        f.anchors.push_back({"end", key_of(*resumed)});
+        ev.push_back(evidence(tl, *resumed,
+                              "the leader resumed: its LearnerHandlers read the followers' closes "
+                              "all at once (the network delivered them)"));
+        f.fault["comment"] = fmt::format(
+            "inferred: leader {} paused (followers' read timeouts {} after the last ping; the "
+            "leader silent until its handlers all read the followers' closes at one instant)",
+            L, dur(sync_to));
+      } else if (!during.empty()) {
         // The leader went on logging (its own quorum loss): it was cut off, not stopped.
         f.fault = json{{"kind", "ifdown"}, {"host", Lhost}};
         const KeyEvent* back = nullptr;
@@ -1161,7 +1223,42 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       bool explained = false;
       for (const auto& f : out)
         if (f.fault.value("target", "") == n && f.end_key == "restartAfter") explained = true;
-      if (!explained) {
+      // A follower killed some time before: its leader's LearnerHandler for it failed (EOF, a
+      // reset) after the follower's last line, and the follower logged nothing since.
+      const Event* died = nullptr;
+      if (!explained && e.process == ingest::Process::kZookeeper) {
+        int64_t last_line = INT64_MIN;
+        for (const auto& x : tl.events) {
+          if (x.time_ns >= e.time_ns) break;
+          if (x.process == ingest::Process::kZookeeper && zk_node(x) == n) last_line = x.time_ns;
+        }
+        std::string h = nc.host_of(n);
+        for (const auto& x : tl.events) {
+          if (x.time_ns >= e.time_ns) break;
+          if (x.time_ns > last_line && x.type == EventType::kLearnerHandlerError && !h.empty() &&
+              nc.resolve(x.server) == h && !contains(x.detail, "timed out"))
+            died = &x;
+        }
+      }
+      if (!explained && died) {
+        InferredFault f;
+        f.at_ns = died->time_ns - epoch;
+        f.end_ns = e.time_ns - 525 * kMs - epoch;  // JVM boot: 350..700 ms before its first line
+        f.end_key = "restartAfter";
+        f.fault = json{
+            {"kind", "crash"},
+            {"target", n},
+            {"comment", fmt::format("inferred: follower {} killed (its leader's LearnerHandler saw "
+                                    "its connection fail: {}, and it logged nothing until its "
+                                    "startup line), restarted",
+                                    n, died->detail)},
+            {"evidence", json::array({evidence(tl, *died, "the leader's handler for it failed"),
+                                      evidence(tl, e, "startup line")})}};
+        f.anchors.push_back({"at", key_of(*died)});
+        f.anchors.push_back({"end", key_of(e)});
+        f.from_startup = true;
+        out.push_back(std::move(f));
+      } else if (!explained) {
         InferredFault f;
         f.at_ns = e.time_ns - 525 * kMs - epoch;
         f.fault =
@@ -1233,19 +1330,50 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         for (const auto& [p, s] : other)
           if (s.size() > most) most = s.size(), H = h, port = p;
       }
-      if (most < 2) break;
+      // No host with two counterparts: a port cut between one pair of hosts only, when the pair's
+      // connects hung again and again (3 or more) while a third host's peer synced with a leader
+      // (so the ensemble had a quorum across the same port: not the whole port down).
+      std::string C;  // pair mode: the one counterpart
+      if (most < 2) {
+        std::map<std::tuple<std::string, std::string, int>, std::vector<size_t>> pairs;
+        for (size_t i = 0; i < hangs.size(); ++i) {
+          if (done[i]) continue;
+          const Hang& g = hangs[i];
+          pairs[{std::min(g.src, g.dst), std::max(g.src, g.dst), g.port}].push_back(i);
+        }
+        size_t most_hangs = 0;
+        for (const auto& [k, v] : pairs) {
+          if (v.size() < 3 || v.size() <= most_hangs) continue;
+          const auto& [a, b, p] = k;
+          int64_t t0 = hangs[v.front()].began->t_ns, t1 = hangs[v.back()].e->time_ns;
+          bool third_synced = false;
+          for (const auto& kk : keys) {
+            if (kk.t_ns < t0 - sync_to - tick || kk.t_ns > t1) continue;
+            std::string h = nc.host_of(kk.node);
+            if (kk.type == "broadcast" && kk.state == "following" && h != a && h != b)
+              third_synced = true;
+          }
+          if (!third_synced) continue;
+          most_hangs = v.size();
+          H = hangs[v.front()].dst;  // the leader's side of the first hang
+          C = H == a ? b : a;
+          port = p;
+        }
+        if (C.empty()) break;
+      }
       // One fault: the first run of H's hanging connects on that port (gaps under `gap`).
       std::vector<size_t> run;
       for (size_t i = 0; i < hangs.size(); ++i) {
         const Hang& g = hangs[i];
         if (done[i] || g.port != port || (g.src != H && g.dst != H)) continue;
+        if (!C.empty() && g.src != C && g.dst != C) continue;
         if (!run.empty() && g.e->time_ns - hangs[run.back()].e->time_ns > gap) break;
         run.push_back(i);
       }
       for (size_t i : run) done[i] = true;
       std::set<std::string> counterparts;
       for (size_t i : run) counterparts.insert(hangs[i].src == H ? hangs[i].dst : hangs[i].src);
-      if (counterparts.size() < 2) continue;
+      if (counterparts.size() < (C.empty() ? 2u : 1u)) continue;
       int64_t first_began = INT64_MAX, last_began = INT64_MIN, last_fail = INT64_MIN;
       for (size_t i : run) {
         first_began = std::min(first_began, hangs[i].began->t_ns);
@@ -1264,12 +1392,28 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       int64_t from = first_began - sync_to - tick;
       std::optional<InferredFault> opening;
       json ev = json::array();
+      // Pair mode replaces only what was read into the pair's own failed rounds (a leader on H or
+      // C "killed" or "isolated" at each): the faults naming H or C (or a process on them) that
+      // start once the first hanging connect began; what came before is a fault of its own.
+      auto names_pair = [&](const InferredFault& f) {
+        std::string d = f.fault.dump();
+        for (const std::string& h : {H, C}) {
+          if (contains(d, "\"" + h + "\"")) return true;
+          for (const auto& [n, hh] : host_of_node)
+            if (hh == h && contains(d, "\"" + n + "\"")) return true;
+        }
+        return false;
+      };
       for (auto it = out.begin(); it != out.end();) {
         std::string kind = it->fault.value("kind", "");
         bool own =
-            kind == "restart" ||
+            kind == "restart" || it->from_startup ||
             (kind == "ifdown" && contains(it->fault.value("comment", ""), "unreachable from"));
-        if (own || it->at_ns + epoch < from || it->at_ns + epoch > hi) {
+        bool keep_pair = !C.empty() && (it->at_ns + epoch < first_began || !names_pair(*it));
+        // (Only up to the last hanging connect's failure: a fault after it, before the end bound,
+        // is read from other lines: a crash of the leader elected after the heal, say.)
+        if (own || keep_pair || it->at_ns + epoch < from ||
+            it->at_ns + epoch > std::min(hi, last_fail)) {
           ++it;
           continue;
         }
@@ -1310,6 +1454,23 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       f.end_window = {lo - epoch, std::max(lo, hi) - epoch};
       f.end_ns = (lo + std::max(lo, hi)) / 2 - epoch;
       for (const auto& c : counterparts) f.lost_pairs.push_back({H, c});
+      if (!C.empty()) {
+        f.fault = json{
+            {"kind", "cut"},
+            {"from", H},
+            {"to", C},
+            {"both", true},
+            {"port", port},
+            {"comment",
+             fmt::format("inferred: port {} black-holed between {} and {} only, both ways ({} "
+                         "hanging connects between them, while {}'s other peers synced across the "
+                         "same port and the pair kept electing over the election port); the "
+                         "failed rounds read as crashes or isolations of the pair are replaced",
+                         port, H, C, run.size(), H)},
+            {"evidence", ev}};
+        out.push_back(std::move(f));
+        continue;
+      }
       f.fault = json{
           {"kind", "partition"},
           {"host", H},
@@ -1528,18 +1689,49 @@ json replay(const Options& opt, std::string* text) {
   } else if (auto z = find_zoo_cfg(opt.input)) {
     zoo = *z;
   }
+  // The zone of the log lines that carry none (ZooKeeper's, glog's): --tz, else the scenario's
+  // logs.tz, else the run record's, else the one zone every GC log stamps its dates with (below).
+  std::string tz_source;
   if (su.doc.is_object()) {
     if (su.doc.contains("faults")) su.original_faults = su.doc["faults"];
     su.doc.erase("faults");
-    if (su.doc.contains("logs")) su.tz = su.doc["logs"].value("tz", "UTC");
+    if (su.doc.contains("logs") && su.doc["logs"].contains("tz")) {
+      su.tz = su.doc["logs"].value("tz", "UTC");
+      tz_source = "the scenario's logs.tz";
+    }
   }
-  if (!opt.tz.empty()) su.tz = opt.tz;
+  if (tz_source.empty() && run_record.is_object() && run_record.contains("scenario") &&
+      run_record["scenario"].contains("logs") && run_record["scenario"]["logs"].contains("tz") &&
+      run_record["scenario"]["logs"]["tz"].is_string()) {
+    su.tz = run_record["scenario"]["logs"]["tz"].get<std::string>();
+    tz_source = "the run record zksim-run.json";
+  }
+  if (!opt.tz.empty()) {
+    su.tz = opt.tz;
+    tz_source = "--tz";
+  }
   std::optional<int> year = opt.year;
   if (!year && su.doc.is_object() && su.doc.contains("logs") && su.doc["logs"].contains("epoch")) {
     std::string ep = su.doc["logs"].value("epoch", "");
     if (ep.size() >= 4) year = std::atoi(ep.substr(0, 4).c_str());  // glog lines carry no year
   }
   Timeline rec = load_timeline(opt.input, su.tz, year, opt.lenient);
+  if (tz_source.empty()) {
+    // GC logs stamp their dates with the host's zone; a folder whose GC logs all agree on one zone
+    // ran in it. Read in UTC instead, the ZooKeeper lines would be hours away from the GC pauses.
+    std::set<int64_t> zones;
+    for (const auto& f : rec.files)
+      if (f.stamped_utc_offset_s) zones.insert(*f.stamped_utc_offset_s);
+    if (zones.size() == 1 && *zones.begin() != 0) {
+      int64_t o = *zones.begin(), a = o < 0 ? -o : o;
+      su.tz = fmt::format("{}{:02d}:{:02d}", o < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+      tz_source = "the GC logs' date stamps";
+      rec = load_timeline(opt.input, su.tz, year, opt.lenient);
+    } else {
+      tz_source =
+          zones.size() > 1 ? "default (the GC logs stamp several zones: pass --tz)" : "default";
+    }
+  }
   if (rec.events.empty())
     throw ReplayError(fmt::format("{}: the logs hold no key event to replay", opt.input));
 
@@ -1583,7 +1775,12 @@ json replay(const Options& opt, std::string* text) {
     for (const auto& [h, id] : peers) hosts.insert(h);
     hosts.insert(metas.begin(), metas.end());
     json hs = json::array();
-    for (const auto& h : hosts) hs.push_back(json{{"name", h}});
+    auto addrs = addresses_from_logs(rec);
+    for (const auto& h : hosts) {
+      json hj{{"name", h}};
+      if (addrs.count(h) && addrs[h] != h) hj["address"] = addrs[h];
+      hs.push_back(hj);
+    }
     su.doc["hosts"] = hs;
     json ps = json::array();
     for (const auto& [h, id] : peers) ps.push_back(json{{"id", id}, {"host", h}});
@@ -1688,10 +1885,34 @@ json replay(const Options& opt, std::string* text) {
     faults_source = "the scenario file " + opt.faults;
   }
 
+  // A fault the logs place before t=0 of the simulation (a GC log reaching back before the first
+  // ZooKeeper line, a start the epoch alignment moved) cannot be simulated: one that lasts past
+  // t=0 starts at 0, one that ends before it is left out. The report names both.
+  auto clip_to_start = [](const std::vector<InferredFault>& fs_, json* notes) {
+    std::vector<InferredFault> out;
+    for (size_t i = 0; i < fs_.size(); ++i) {
+      InferredFault f = fs_[i];
+      if (f.at_ns >= 0) {
+        out.push_back(std::move(f));
+        continue;
+      }
+      bool lasts = f.end_ns && *f.end_ns > 0;
+      if (notes)
+        notes->push_back(fmt::format("{} {} at {} (before the simulation's t=0): {}",
+                                     f.fault.value("kind", "?"),
+                                     f.fault.value("target", f.fault.value("host", "")),
+                                     dur(f.at_ns), lasts ? "starts at 0 instead" : "left out"));
+      if (lasts) {
+        f.at_ns = 0;
+        out.push_back(std::move(f));
+      }
+    }
+    return out;
+  };
   auto with_faults = [&](const std::vector<InferredFault>& fs_) {
     json d = su.doc;
     d["faults"] = json::array();
-    for (const auto& f : fs_) d["faults"].push_back(f.render());
+    for (const auto& f : clip_to_start(fs_, nullptr)) d["faults"].push_back(f.render());
     return d;
   };
   fs::path outdir = opt.out;
@@ -1863,6 +2084,8 @@ json replay(const Options& opt, std::string* text) {
       }
     }
   }
+  json clip_notes = json::array();
+  faults = clip_to_start(faults, &clip_notes);
   int64_t first_fault = INT64_MAX;
   for (const auto& f : faults) first_fault = std::min(first_fault, f.at_ns + su.epoch_ns);
   std::vector<KeyEvent> rec_keys = key_events(rec);
@@ -1871,7 +2094,10 @@ json replay(const Options& opt, std::string* text) {
   report["input"] = opt.input;
   report["config"] = su.config_source;
   report["seed"] = seed;
+  report["tz"] = su.tz;
+  report["tz_source"] = tz_source;
   report["faults_source"] = faults_source;
+  if (!clip_notes.empty()) report["faults_before_start"] = clip_notes;
   json fj = json::array();
   for (const auto& f : faults) fj.push_back(f.render());
   report["faults"] = fj;
@@ -1916,9 +2142,9 @@ json replay(const Options& opt, std::string* text) {
   auto tzoff = ingest::parse_tz_offset(su.tz);
   auto local = [&](int64_t ns) { return ingest::format_local(ns, tzoff).substr(11, 12); };
   t += fmt::format(
-      "zksim replay {}\n  config: {}   seed {}   time zone {}\n  recorded: {} file(s), {} key "
-      "events\n\n",
-      opt.input, su.config_source, seed, su.tz, rec.files.size(), rec_keys.size());
+      "zksim replay {}\n  config: {}   seed {}   time zone {} ({})\n  recorded: {} file(s), {} "
+      "key events\n\n",
+      opt.input, su.config_source, seed, su.tz, tz_source, rec.files.size(), rec_keys.size());
   t += fmt::format("faults ({}):\n", faults_source);
   if (faults.empty()) t += "  (none)\n";
   for (const auto& f : faults) {
@@ -1947,6 +2173,17 @@ json replay(const Options& opt, std::string* text) {
       else
         t += fmt::format("                  <- {}\n",
                          e.is_string() ? e.get<std::string>() : e.dump());
+    }
+  }
+  if (!clip_notes.empty()) {
+    t += fmt::format("  {} inferred fault(s) before the simulation's t=0:\n", clip_notes.size());
+    for (size_t i = 0; i < clip_notes.size(); ++i) {
+      if (i == 5) {
+        t += fmt::format("    ... and {} more (report.json: faults_before_start)\n",
+                         clip_notes.size() - 5);
+        break;
+      }
+      t += fmt::format("    {}\n", clip_notes[i].get<std::string>());
     }
   }
   if (run_record.is_object()) {

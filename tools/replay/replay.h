@@ -78,6 +78,7 @@ struct InferredFault {
   int64_t at_ns = 0;              // sim time of the fault (relative to logs.epoch)
   std::optional<int64_t> end_ns;  // sim time of its end (heal, resume, restart)
   std::string end_key = "for";    // "for" or "restartAfter"
+  bool from_startup = false;      // a (re)start read from a startup line: kept by later rules
   // Windows the evidence allows (sim time); when set, replay fits the time inside the window by
   // simulating candidates and keeping the one whose key events match the recording best.
   std::optional<std::pair<int64_t, int64_t>> at_window, end_window;
