@@ -1345,14 +1345,22 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         for (const auto& [k, v] : pairs) {
           if (v.size() < 3 || v.size() <= most_hangs) continue;
           const auto& [a, b, p] = k;
-          int64_t t0 = hangs[v.front()].began->t_ns, t1 = hangs[v.back()].e->time_ns;
+          // In broadcast as a follower when the pair's first hanging connect failed, or entering
+          // it while they hung.
+          int64_t t0 = hangs[v.front()].e->time_ns, t1 = hangs[v.back()].e->time_ns;
           bool third_synced = false;
+          std::map<std::string, bool> following_bc;  // third hosts' peers: in broadcast at t0
           for (const auto& kk : keys) {
-            if (kk.t_ns < t0 - sync_to - tick || kk.t_ns > t1) continue;
+            if (kk.t_ns > t1) break;
             std::string h = nc.host_of(kk.node);
-            if (kk.type == "broadcast" && kk.state == "following" && h != a && h != b)
+            if (h == a || h == b || (kk.type != "state" && kk.type != "broadcast")) continue;
+            bool bc = kk.type == "broadcast" && kk.state == "following";
+            if (kk.t_ns <= t0)
+              following_bc[kk.node] = bc;
+            else if (bc)
               third_synced = true;
           }
+          for (const auto& [n, bc] : following_bc) third_synced = third_synced || bc;
           if (!third_synced) continue;
           most_hangs = v.size();
           H = hangs[v.front()].dst;  // the leader's side of the first hang
