@@ -798,10 +798,10 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         events_of(L, g0.time_ns - 100 * kMs, std::min(g0.time_ns + tick, next_start - 1)).empty();
     // A paused leader resumes to find its followers gone: the LearnerHandler of every follower
     // fails at the same instant (its read deadline passed during the pause, or the follower's
-    // close is waiting), after the followers' own timeouts, and nothing of the leader's comes
-    // before it since their last ping. A leader cut off instead goes on running: its handlers time
-    // out one by one, each syncLimit*tickTime after its follower's last ack, i.e. within a few ms
-    // of the followers' own timeouts.
+    // close is waiting), after the followers' own timeouts (20 ms; 100 ms for a lone handler),
+    // and nothing of the leader's comes before it since their last ping. A leader cut off instead
+    // goes on running: its handlers time out one by one, each syncLimit*tickTime after its
+    // follower's last ack, i.e. a few ms (a lone one: tens of ms) after the followers' timeouts.
     const Event* resumed = nullptr;
     {
       std::vector<const Event*> lh;
@@ -813,7 +813,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
           lh.push_back(&x);
       }
       if (lh.size() >= group.size() && lh.back()->time_ns - lh.front()->time_ns <= kMs &&
-          lh.front()->time_ns >= group.back()->time_ns + 20 * kMs &&
+          lh.front()->time_ns >= group.back()->time_ns + (lh.size() >= 2 ? 20 : 100) * kMs &&
           events_of(L, g0.time_ns - sync_to, lh.front()->time_ns - 1).empty())
         resumed = lh.front();
     }
@@ -854,8 +854,27 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       auto after = events_of(L, g0.time_ns + tick, INT64_MAX);
       if (resumed) {
         f.fault = json{{"kind", "pause"}, {"target", L}};
-        f.at_window = {last_ping - epoch, last_ping + tick / 2 - epoch};
-        f.anchors.push_back({"at", key_of(g0)});
+        // Followers of L that did not time out (in `following` at g0, no exception until the
+        // resume) still had a ping younger than syncLimit*tickTime when L resumed: the pause
+        // began after resume - syncLimit*tickTime, and the followers that did time out lost their
+        // pings to something else (a cut of their own).
+        std::map<std::string, std::string> state_at;
+        for (const auto& k : keys) {
+          if (k.t_ns >= g0.time_ns) break;
+          if (k.type == "state") state_at[k.node] = k.state;
+        }
+        bool others_kept = false;
+        for (const auto& [n, st] : state_at) {
+          if (n == L || nodes.count(n) || st != "following") continue;
+          bool timed_out = false;
+          for (const auto* k : events_of(n, g0.time_ns - 200 * kMs, resumed->time_ns + 100 * kMs))
+            timed_out = timed_out || k->type == "follower_exception";
+          others_kept = others_kept || !timed_out;
+        }
+        int64_t lo = others_kept ? std::max(last_ping, resumed->time_ns - sync_to) : last_ping;
+        f.at_ns = lo + kMs - epoch;
+        f.at_window = {lo - epoch, lo + tick / 2 - epoch};
+        if (!others_kept) f.anchors.push_back({"at", key_of(g0)});
         f.end_ns = resumed->time_ns - epoch;
         f.anchors.push_back({"end", key_of(*resumed)});
         ev.push_back(evidence(tl, *resumed,
