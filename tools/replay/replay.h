@@ -29,12 +29,14 @@ struct ReplayError : std::runtime_error {
 };
 
 struct Options {
-  std::string input;                     // LOGDIR or timeline.json
-  std::string config;                    // scenario JSON or zoo.cfg (optional)
-  std::vector<std::string> base_sets;    // overrides of the baseline configuration
-  std::vector<std::string> sets;         // counterfactual overrides (--set)
-  std::string out;                       // output folder ("" = no files)
-  std::string tz;                        // "" = scenario logs.tz, else UTC
+  std::string input;                   // LOGDIR or timeline.json
+  std::string config;                  // scenario JSON or zoo.cfg (optional)
+  std::vector<std::string> base_sets;  // overrides of the baseline configuration
+  std::vector<std::string> sets;       // counterfactual overrides (--set)
+  std::string out;                     // output folder ("" = no files)
+  // Zone of the lines without one; "": the scenario's logs.tz, the run record's, the one zone the
+  // GC logs stamp, else UTC.
+  std::string tz;
   std::optional<int> year;               // glog year
   std::optional<uint64_t> seed;          // simulation seed (default: run record, config, 1)
   std::string faults = "logs";           // logs | record | <scenario.json with faults>
