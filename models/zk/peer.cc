@@ -248,12 +248,11 @@ void Peer::on_start() {
       // with the logs.
       log("INFO ", "main", "QuorumPeerMain@152",
           fmt::format("Starting quorum peer, myid={}", myid_));
-      auto ms = [](sim::Duration d) { return d.count_ns() / 1000000; };
-      log("INFO ", "main", "QuorumPeer@1742", fmt::format("tickTime set to {}", ms(cfg_.tick)));
+      log("INFO ", "main", "QuorumPeer@1742", fmt::format("tickTime set to {}", cfg_.tick.to_ms()));
       log("INFO ", "main", "QuorumPeer@1786",
-          fmt::format("minSessionTimeout set to {}", ms(cfg_.min_session())));
+          fmt::format("minSessionTimeout set to {}", cfg_.min_session().to_ms()));
       log("INFO ", "main", "QuorumPeer@1797",
-          fmt::format("maxSessionTimeout set to {}", ms(cfg_.max_session())));
+          fmt::format("maxSessionTimeout set to {}", cfg_.max_session().to_ms()));
       log("INFO ", "main", "QuorumPeer@1822", fmt::format("initLimit set to {}", cfg_.init_limit));
       log("INFO ", "main", "QuorumPeer@2009", fmt::format("syncLimit set to {}", cfg_.sync_limit));
     }

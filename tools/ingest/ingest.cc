@@ -455,8 +455,7 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
     // read in --tz. Say so when the two disagree (a day split at the wrong midnight otherwise).
     if (offsets.size() == 1) st.rep.stamped_utc_offset_s = *offsets.begin();
     if (offsets.size() == 1 && *offsets.begin() != parse_tz_offset(opt.tz)) {
-      std::int64_t o = *offsets.begin(), a = o < 0 ? -o : o;
-      std::string zone = fmt::format("{}{:02d}:{:02d}", o < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+      std::string zone = format_tz_offset(*offsets.begin());
       note(st, opt,
            fmt::format("its dates are stamped {} while lines without a zone are read as {}: pass "
                        "--tz {} if the hosts ran in that zone",

@@ -101,6 +101,11 @@ void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) {
   y = static_cast<int>(yy + (m <= 2));
 }
 
+std::string format_tz_offset(std::int64_t offset_s) {
+  std::int64_t a = offset_s < 0 ? -offset_s : offset_s;
+  return fmt::format("{}{:02d}:{:02d}", offset_s < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+}
+
 int parse_tz_offset(std::string_view tz) {
   std::string_view s = tz;
   if (s == "UTC" || s == "Z" || s == "GMT" || s == "utc") return 0;

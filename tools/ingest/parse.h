@@ -28,6 +28,8 @@ void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d);
 // Fixed UTC offset in seconds parsed from "UTC", "Z", "GMT", "+08:00", "+0800", "+8", "UTC+08:00",
 // "-05:30". Anything else (IANA names included) throws IngestError naming the string.
 int parse_tz_offset(std::string_view tz);
+// The offset as parse_tz_offset reads it back: "+08:00", "-05:30", "+00:00".
+std::string format_tz_offset(std::int64_t offset_s);
 
 // UTC ns of a local wall-clock time with the given fixed offset (local = UTC + offset).
 std::int64_t local_to_utc_ns(int y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,

@@ -183,55 +183,60 @@ int cfg_int(const ZooCfg& c, const std::string& k, const fs::path& p) {
   return static_cast<int>(x);
 }
 
-// Each host's own address as its ZooKeeper threads name it ("QuorumPeer[myid=1](plain=
-// 10.10.10.146:2181)"): the address other hosts' lines use for it ("Failed connect to
-// /10.10.10.152:2888"). A wildcard (0.0.0.0) says nothing.
-std::map<std::string, std::string> addresses_from_logs(const Timeline& tl) {
-  std::map<std::string, std::string> out;
+// Calls `line(file, text)` on the first 2000 lines of each ZooKeeper log (startup and config lines
+// sit at the head) until it returns true for that file; stops early when `done()`.
+template <class Line, class Done>
+void scan_zk_log_heads(const Timeline& tl, Line&& line, Done&& done) {
   for (const auto& f : tl.files) {
-    if (f.kind != FileKind::kZookeeper || f.host.empty() || out.count(f.host)) continue;
-    fs::path p = fs::path(tl.root) / f.path;
-    gzFile gz = gzopen(p.string().c_str(), "rb");
-    if (!gz) continue;
-    char buf[4096];
-    int n = 0;
-    while (n++ < 2000 && gzgets(gz, buf, sizeof buf)) {
-      std::string_view line(buf);
-      auto pos = line.find("(plain=");
-      if (pos == std::string_view::npos) continue;
-      std::string_view a = line.substr(pos + 7);
-      a = a.substr(0, a.find_first_of(":)"));
-      while (!a.empty() && a.front() == '/') a.remove_prefix(1);
-      if (a.empty() || a == "0.0.0.0" || a == "[0:0:0:0:0:0:0:0]") continue;
-      out[f.host] = std::string(a);
-      break;
-    }
-    gzclose(gz);
-  }
-  return out;
-}
-
-// "tickTime set to 2000", "initLimit set to 10", "syncLimit set to 5" in ZooKeeper logs.
-std::map<std::string, int> limits_from_logs(const Timeline& tl) {
-  std::map<std::string, int> out;
-  for (const auto& f : tl.files) {
+    if (done()) return;
     if (f.kind != FileKind::kZookeeper) continue;
     fs::path p = fs::path(tl.root) / f.path;
     gzFile gz = gzopen(p.string().c_str(), "rb");  // plain files read through as well
     if (!gz) continue;
     char buf[4096];
     int n = 0;
-    while (n++ < 2000 && gzgets(gz, buf, sizeof buf)) {
-      std::string_view line(buf);
-      for (const char* k : {"tickTime", "initLimit", "syncLimit"}) {
-        auto pos = line.find(fmt::format("] - {} set to ", k));
-        if (pos == std::string::npos || out.count(k)) continue;
-        out[k] = std::atoi(buf + pos + std::string_view(k).size() + 12);
-      }
-    }
+    while (n++ < 2000 && gzgets(gz, buf, sizeof buf))
+      if (line(f, std::string_view(buf))) break;
     gzclose(gz);
-    if (out.size() == 3) break;
   }
+}
+
+// Each host's own address as its ZooKeeper threads name it ("QuorumPeer[myid=1](plain=
+// 10.10.10.146:2181)"): the address other hosts' lines use for it ("Failed connect to
+// /10.10.10.152:2888"). A wildcard (0.0.0.0) says nothing.
+std::map<std::string, std::string> addresses_from_logs(const Timeline& tl) {
+  std::map<std::string, std::string> out;
+  scan_zk_log_heads(
+      tl,
+      [&](const ingest::FileReport& f, std::string_view line) {
+        if (f.host.empty() || out.count(f.host)) return true;
+        auto pos = line.find("(plain=");
+        if (pos == std::string_view::npos) return false;
+        std::string_view a = line.substr(pos + 7);
+        a = a.substr(0, a.find_first_of(":)"));
+        while (!a.empty() && a.front() == '/') a.remove_prefix(1);
+        if (a.empty() || a == "0.0.0.0" || a == "[0:0:0:0:0:0:0:0]") return false;
+        out[f.host] = std::string(a);
+        return true;
+      },
+      [] { return false; });
+  return out;
+}
+
+// "tickTime set to 2000", "initLimit set to 10", "syncLimit set to 5" in ZooKeeper logs.
+std::map<std::string, int> limits_from_logs(const Timeline& tl) {
+  std::map<std::string, int> out;
+  scan_zk_log_heads(
+      tl,
+      [&](const ingest::FileReport&, std::string_view line) {
+        for (const char* k : {"tickTime", "initLimit", "syncLimit"}) {
+          auto pos = line.find(fmt::format("] - {} set to ", k));
+          if (pos == std::string_view::npos || out.count(k)) continue;
+          out[k] = std::atoi(line.data() + pos + std::string_view(k).size() + 12);
+        }
+        return false;
+      },
+      [&] { return out.size() == 3; });
   return out;
 }
 
@@ -878,11 +883,11 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         f.end_ns = resumed->time_ns - epoch;
         f.anchors.push_back({"end", key_of(*resumed)});
         ev.push_back(evidence(tl, *resumed,
-                              "the leader resumed: its LearnerHandlers read the followers' closes "
-                              "all at once (the network delivered them)"));
+                              "the leader resumed: its LearnerHandlers all failed at this instant "
+                              "(deadlines or followers' closes that passed while it was stopped)"));
         f.fault["comment"] = fmt::format(
             "inferred: leader {} paused (followers' read timeouts {} after the last ping; the "
-            "leader silent until its handlers all read the followers' closes at one instant)",
+            "leader silent until its handlers all failed at one instant)",
             L, dur(sync_to));
       } else if (!during.empty()) {
         // The leader went on logging (its own quorum loss): it was cut off, not stopped.
@@ -1750,8 +1755,7 @@ json replay(const Options& opt, std::string* text) {
     for (const auto& f : rec.files)
       if (f.stamped_utc_offset_s) zones.insert(*f.stamped_utc_offset_s);
     if (zones.size() == 1 && *zones.begin() != 0) {
-      int64_t o = *zones.begin(), a = o < 0 ? -o : o;
-      su.tz = fmt::format("{}{:02d}:{:02d}", o < 0 ? '-' : '+', a / 3600, a % 3600 / 60);
+      su.tz = ingest::format_tz_offset(*zones.begin());
       tz_source = "the GC logs' date stamps";
       rec = load_timeline(opt.input, su.tz, year, opt.lenient);
     } else {
@@ -2183,7 +2187,7 @@ json replay(const Options& opt, std::string* text) {
         what += (what.empty() ? "" : " | ") +
                 fmt::format("{}", fmt::join(g.get<std::vector<std::string>>(), ","));
     } else if (r.contains("from")) {
-      what = r.value("from", "") + " -> " + r.value("to", "");
+      what = r.value("from", "") + (r.value("both", false) ? " <-> " : " -> ") + r.value("to", "");
     }
     if (r.contains("port")) what += fmt::format(":{}", r["port"].dump());
     t += fmt::format(
