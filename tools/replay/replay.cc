@@ -276,8 +276,11 @@ struct SimOut {
   std::vector<KeyEvent> keys;
 };
 
+// `light`: a fitting candidate, scored on its key events only: no trace hash, no detector (a pure
+// observer: every other record and line is the same without it, world.h) and so no detector.log,
+// which in a long run is most of the bytes written and read back.
 SimOut simulate(const json& doc, const std::string& dir, uint64_t seed, const fs::path& logs,
-                const std::string& tz) {
+                const std::string& tz, bool light = false) {
   scenario::Scenario sc;
   try {
     sc = scenario::from_json(doc, "<replay scenario>", dir);
@@ -289,6 +292,8 @@ SimOut simulate(const json& doc, const std::string& dir, uint64_t seed, const fs
   world::RunOptions o;
   o.seed = seed;
   o.logs_dir = logs.string();
+  o.hash = !light;
+  o.detector = !light;
   SimOut out;
   try {
     out.result = world::run(sc, o);
@@ -2010,9 +2015,21 @@ json replay(const Options& opt, std::string* text) {
   calibrate(0);
   // Fit the times the evidence only bounds: a coordinate search over each window.
   std::vector<KeyEvent> rec_keys0 = key_events(rec);
-  auto score = [&](const SimOut& so) {
+  // The score of a simulation: recorded key events left unpaired, then the sum of the paired ones'
+  // time differences; only events before `until_abs` (UTC ns) count.
+  auto score = [&](const SimOut& so, int64_t until_abs = INT64_MAX) {
+    std::vector<KeyEvent> r, s;
+    const std::vector<KeyEvent>* rp = &rec_keys0;
+    const std::vector<KeyEvent>* sp = &so.keys;
+    if (until_abs != INT64_MAX) {
+      for (const auto& k : rec_keys0)
+        if (k.t_ns < until_abs) r.push_back(k);
+      for (const auto& k : so.keys)
+        if (k.t_ns < until_abs) s.push_back(k);
+      rp = &r, sp = &s;
+    }
     int64_t bad = 0, sum = 0;
-    for (const auto& m : align(rec_keys0, so.keys, opt.tolerance_ns)) {
+    for (const auto& m : align(*rp, *sp, opt.tolerance_ns)) {
       if (m.recorded_ns && m.simulated_ns)
         sum += labs64(*m.simulated_ns - *m.recorded_ns);
       else
@@ -2020,19 +2037,81 @@ json replay(const Options& opt, std::string* text) {
     }
     return std::make_pair(bad, sum);
   };
+  // True when every key event in [from_abs, until_abs), recorded or simulated, has its twin at the
+  // same instant: a fault whose stretch of the timeline already matches needs no fitting.
+  auto exact_between = [&](const SimOut& so, int64_t from_abs, int64_t until_abs) {
+    std::vector<KeyEvent> r, s;
+    for (const auto& k : rec_keys0)
+      if (k.t_ns >= from_abs && k.t_ns < until_abs) r.push_back(k);
+    for (const auto& k : so.keys)
+      if (k.t_ns >= from_abs && k.t_ns < until_abs) s.push_back(k);
+    for (const auto& m : align(r, s, opt.tolerance_ns))
+      if (!m.recorded_ns || !m.simulated_ns || *m.recorded_ns != *m.simulated_ns) return false;
+    return true;
+  };
+  const int64_t total_ns = su.doc.contains("duration")
+                               ? sim::json_duration(su.doc["duration"], "duration").count_ns()
+                               : scenario::Scenario{}.duration.count_ns();
+  json fit_stats = json::object();
   if (opt.faults == "logs" && opt.fit_steps > 0) {
     // Coordinate search, fault by fault and time by time: a grid over the window, then a finer
     // grid around the best point. Chained faults interact (an earlier heal moves a later client's
     // ping phase), so when a round leaves events unmatched or off, another round starts from the
     // times found; it stops when nothing improves.
+    //
+    // A candidate is simulated only up to a horizon (the fault's last possible time plus
+    // opt.fit_horizon_ns) and scored on the events before it: what happens later belongs to later
+    // faults, and the next round's full simulation scores it. A fault whose stretch of the timeline
+    // (its windows to its horizon) already matches exactly is not searched. So a day of logs costs
+    // each fault's candidates the simulated time up to that fault, and only the faults that need
+    // it.
     auto best = score(base);
+    SimOut cur = base;  // the current times, simulated up to cur_until
+    int64_t cur_until = total_ns;
+    int sims = 0, fitted = 0, skipped = 0;
+    int64_t simulated_ns = 0;  // the candidates' simulated time, summed
+    auto progress = [&](size_t i, const char* what) {
+      if (opt.progress)
+        opt.progress(
+            fmt::format("fitting fault {}/{}{}: {} simulations", i + 1, faults.size(), what, sims));
+    };
     for (int round = 0; round < 3; ++round) {
       auto before = best;
       for (size_t i = 0; i < faults.size(); ++i) {
+        auto& fi = faults[i];
+        bool has_at = fi.at_window.has_value(), has_end = fi.end_window && fi.end_ns;
+        if (!has_at && !has_end) continue;
+        int64_t lo = fi.at_ns, hi = fi.end_ns.value_or(fi.at_ns);
+        if (has_at) lo = std::min(lo, fi.at_window->first), hi = std::max(hi, fi.at_window->second);
+        if (has_end)
+          lo = std::min(lo, fi.end_window->first), hi = std::max(hi, fi.end_window->second);
+        int64_t horizon = hi > total_ns - opt.fit_horizon_ns ? total_ns : hi + opt.fit_horizon_ns;
+        int64_t until_abs = horizon == total_ns ? INT64_MAX : su.epoch_ns + horizon;
+        auto doc_for = [&] {
+          if (horizon == total_ns) return with_faults(faults);
+          std::vector<InferredFault> before_horizon;  // the run ends before the others start
+          for (const auto& f : faults)
+            if (f.at_ns < horizon) before_horizon.push_back(f);
+          json d = with_faults(before_horizon);
+          d["duration"] = dur(horizon);
+          return d;
+        };
+        progress(i, "");
+        if (cur_until < horizon) {
+          cur = simulate(doc_for(), su.dir, seed, sim_logs, su.tz, true);
+          cur_until = horizon;
+          ++sims, simulated_ns += horizon;
+        }
+        if (exact_between(cur, su.epoch_ns + lo, until_abs)) {
+          ++skipped;
+          continue;
+        }
+        ++fitted;
+        auto local = score(cur, until_abs);
         for (int which = 0; which < 2; ++which) {
-          auto& w = which == 0 ? faults[i].at_window : faults[i].end_window;
-          if (!w || (which == 1 && !faults[i].end_ns)) continue;
-          int64_t& v = which == 0 ? faults[i].at_ns : *faults[i].end_ns;
+          auto& w = which == 0 ? fi.at_window : fi.end_window;
+          if (!w || (which == 1 && !fi.end_ns)) continue;
+          int64_t& v = which == 0 ? fi.at_ns : *fi.end_ns;
           int64_t keep = v;
           int64_t step = (w->second - w->first) / opt.fit_steps;
           for (int pass = 0; pass < 2; ++pass) {
@@ -2053,24 +2132,42 @@ json replay(const Options& opt, std::string* text) {
             for (int64_t c : cand) {
               v = c;
               if (v == keep && (pass == 1 || round > 0)) continue;
-              SimOut so = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
-              auto sc = score(so);
-              if (sc < best) best = sc, keep = v;
+              SimOut so = simulate(doc_for(), su.dir, seed, sim_logs, su.tz, true);
+              ++sims, simulated_ns += horizon;
+              auto sc = score(so, until_abs);
+              if (sc < local) {
+                local = sc, keep = v;
+                cur = std::move(so);
+                cur_until = horizon;
+              }
+              progress(i, which == 0 ? " (start)" : " (end)");
             }
           }
-          v = keep;
+          v = keep;  // `cur` is the simulation of these times
           calibration.push_back(json{{"round", round},
                                      {"fault", i},
                                      {"field", which == 0 ? "at" : "end"},
                                      {"fitted", dur(keep)},
                                      {"window", json::array({dur(w->first), dur(w->second)})},
-                                     {"unmatched", best.first},
-                                     {"sum_abs_delta_ms", to_ms(best.second)}});
+                                     {"unmatched", local.first},
+                                     {"sum_abs_delta_ms", to_ms(local.second)}});
         }
       }
+      base = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+      ++sims, simulated_ns += total_ns;
+      cur = base;
+      cur_until = total_ns;
+      best = score(base);
       if (best == std::make_pair(int64_t{0}, int64_t{0}) || !(best < before)) break;
     }
-    base = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
+    fit_stats = json{{"simulations", sims},
+                     {"simulated_s", static_cast<double>(simulated_ns) / kS},
+                     {"fault_searches", fitted},
+                     {"fault_searches_skipped_exact", skipped},
+                     {"horizon_s", static_cast<double>(opt.fit_horizon_ns) / kS}};
+    if (opt.progress)
+      opt.progress(fmt::format("{} fault search(es), {} skipped as already exact, {} simulations",
+                               fitted, skipped, sims));
     // A random fault (a loss rate) cannot reproduce events one by one: its parameter is fitted to
     // the recorded number of key events of each kind (type and state, any node), once the times are
     // fitted.
@@ -2133,6 +2230,7 @@ json replay(const Options& opt, std::string* text) {
   for (const auto& f : faults) fj.push_back(f.render());
   report["faults"] = fj;
   report["calibration"] = calibration;
+  if (!fit_stats.empty()) report["fit"] = fit_stats;
   report["baseline_trace_hash"] = base.result.trace_hash;
   if (run_record.is_object()) report["run_record_trace_hash"] = run_record.value("trace_hash", "");
   if (run_record.is_object())
@@ -2217,6 +2315,13 @@ json replay(const Options& opt, std::string* text) {
       t += fmt::format("    {}\n", clip_notes[i].get<std::string>());
     }
   }
+  if (!fit_stats.empty())
+    t += fmt::format(
+        "  fitted in {} simulations ({:.0f} s simulated; {} fault search(es), {} skipped as "
+        "already exact)\n",
+        fit_stats["simulations"].get<int>(), fit_stats["simulated_s"].get<double>(),
+        fit_stats["fault_searches"].get<int>(),
+        fit_stats["fault_searches_skipped_exact"].get<int>());
   if (run_record.is_object()) {
     t += "  run record (zksim-run.json) applied:";
     for (const auto& a : run_record.value("faults_applied", json::array()))

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -42,7 +43,11 @@ struct Options {
   std::string faults = "logs";           // logs | record | <scenario.json with faults>
   int64_t tolerance_ns = 1'000'000'000;  // alignment window
   int calibrate_iterations = 4;
-  int fit_steps = 20;    // candidates per bounded fault time (0 = no fitting)
+  int fit_steps = 20;  // candidates per bounded fault time (0 = no fitting)
+  // Fitting simulates a fault's candidates up to this long after the fault's last possible time.
+  int64_t fit_horizon_ns = 300'000'000'000;
+  // Called with a one-line status while fitting (the CLI shows it on a terminal).
+  std::function<void(const std::string&)> progress;
   bool lenient = false;  // accept binary files and damaged lines (noted) instead of exit 2
 };
 

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <memory>
 
 #include "sim/check.h"
@@ -13,6 +17,7 @@ namespace zksim::replay {
 void register_replay(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<Options>();
   auto tol = std::make_shared<std::string>("1s");
+  auto horizon = std::make_shared<std::string>("300s");
   CLI::App* c = app.add_subcommand("replay",
                                    "Infer the faults of an incident from its logs, simulate it, "
                                    "compare recorded vs simulated (and a counterfactual)");
@@ -45,9 +50,12 @@ void register_replay(CLI::App& app, int& exit_code) {
                 "Calibration iterations of inferred fault times (0 = none)");
   c->add_option("--fit-steps", o->fit_steps,
                 "Candidates tried per fault time that the evidence only bounds (0 = no fitting)");
+  c->add_option("--fit-horizon", *horizon,
+                "How far past a fault's last possible time its candidates are simulated and "
+                "scored (default 300s)");
   c->add_flag("--lenient", o->lenient,
               "Skip binary files and damaged lines (noted) instead of refusing them");
-  c->callback([o, tol, &exit_code] {
+  c->callback([o, tol, horizon, &exit_code] {
     std::string err;
     auto t = sim::parse_duration(*tol, &err);
     if (!t) {
@@ -56,9 +64,27 @@ void register_replay(CLI::App& app, int& exit_code) {
       return;
     }
     o->tolerance_ns = t->count_ns();
+    auto h = sim::parse_duration(*horizon, &err);
+    if (!h || h->count_ns() <= 0) {
+      fmt::print(stderr, "zksim replay: --fit-horizon {}: {}\n", *horizon,
+                 h ? "must be positive" : err);
+      exit_code = 2;
+      return;
+    }
+    o->fit_horizon_ns = h->count_ns();
+    if (::isatty(2)) {
+      // One status line, rewritten in place, while the fit simulates candidates.
+      auto t0 = std::chrono::steady_clock::now();
+      o->progress = [t0](const std::string& s) {
+        double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        fmt::print(stderr, "\r\033[Kzksim replay: {} ({:.0f} s)", s, el);
+        std::fflush(stderr);
+      };
+    }
     try {
       std::string text;
       replay(*o, &text);
+      if (o->progress) fmt::print(stderr, "\n");
       fmt::print("{}", text);
       exit_code = 0;
     } catch (const ReplayError& e) {
