@@ -1303,6 +1303,77 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     if (!n.empty()) seen.insert(n);
   }
 
+  // 4b. A meta process killed and started again: its QuorumCluster starts from Stopped
+  // ("Stopped --> Running_Connecting") when its last state was not Stopped. A meta that stopped
+  // itself (session expired, "Stopping quorum cluster.") logs "--> Stopped" first; a fresh process
+  // starts from Stopped whatever the previous one was doing. The kill came after the meta's last
+  // line before it; when the ZooKeeper leader then expired the session the meta had (before the new
+  // process connected), the kill lies one session timeout before that expiry, within a tick.
+  {
+    std::map<std::string, std::string> qc_state;    // meta node -> last QuorumCluster state
+    std::map<std::string, int64_t> last_line;       // meta node -> time of its last line
+    std::map<std::string, std::string> session_of;  // meta node -> its client's session id
+    for (const auto& e : tl.events) {
+      if (e.process != ingest::Process::kMeta || e.host.empty()) continue;
+      std::string n = "meta:" + e.host;
+      bool restarted = e.type == EventType::kQuorumClusterState && e.prev == "Stopped" &&
+                       e.state.rfind("Running", 0) == 0 && qc_state.count(n) &&
+                       qc_state[n] != "Stopped";
+      if (restarted) {
+        bool explained = false;
+        for (const auto& f : out)
+          if (f.fault.value("target", "") == n && f.end_key == "restartAfter" && f.end_ns &&
+              *f.end_ns + epoch <= e.time_ns && *f.end_ns + epoch > last_line[n])
+            explained = true;
+        if (!explained) {
+          int64_t lo = last_line[n], hi = e.time_ns - kMs;
+          const Event* expiry = nullptr;
+          if (session_of.count(n)) {
+            for (const auto& x : tl.events) {
+              if (x.time_ns <= lo) continue;
+              if (x.time_ns > e.time_ns + 2 * session) break;
+              if (x.type == EventType::kSessionExpiry && x.detail == session_of[n]) {
+                expiry = &x;
+                break;
+              }
+            }
+          }
+          json ev = json::array();
+          ev.push_back(evidence(tl, e, "its QuorumCluster starts from Stopped: a new process"));
+          if (expiry) {
+            int64_t st = expiry->num > 0 ? expiry->num * kMs : session;
+            lo = std::max(lo, expiry->time_ns - st - tick - tick / 2);
+            hi = std::min(hi, expiry->time_ns - st + tick / 2);
+            ev.push_back(evidence(tl, *expiry,
+                                  "the leader expired the session the killed process had: the kill "
+                                  "came about one session timeout before"));
+          }
+          if (hi > lo) {
+            InferredFault f;
+            f.at_ns = lo + (hi - lo) / 2 - epoch;
+            f.at_window = std::make_pair(lo - epoch, hi - epoch);
+            f.end_ns = e.time_ns - epoch;
+            f.end_key = "restartAfter";
+            f.fault =
+                json{{"kind", "crash"},
+                     {"target", n},
+                     {"comment",
+                      fmt::format("inferred: {} killed after its last line ({}) and started again "
+                                  "(its QuorumCluster left Stopped while its last state was {})",
+                                  n, ingest::format_utc(last_line[n]), qc_state[n])},
+                     {"evidence", ev}};
+            f.from_startup = true;
+            out.push_back(std::move(f));
+          }
+        }
+      }
+      if (e.type == EventType::kQuorumClusterState) qc_state[n] = e.state;
+      if (e.type == EventType::kClientSessionEstablished && !e.detail.empty())
+        session_of[n] = e.detail;
+      last_line[n] = e.time_ns;
+    }
+  }
+
   // 7. (After 1-4, whose faults it may replace; before 5 and 6.) A quorum-port fault: a peer's
   // quorum port (2888) unreachable while its election port works.
   // Followers elect a leader on host H (the election over port 3888 reached it) and then hang
@@ -2114,7 +2185,10 @@ json replay(const Options& opt, std::string* text) {
           int64_t& v = which == 0 ? fi.at_ns : *fi.end_ns;
           int64_t keep = v;
           int64_t step = (w->second - w->first) / opt.fit_steps;
-          for (int pass = 0; pass < 2; ++pass) {
+          // Nothing beats an exact match: once the stretch matches, the search of this fault ends
+          // (the kept time is the same as after trying the rest).
+          const auto exact = std::make_pair(int64_t{0}, int64_t{0});
+          for (int pass = 0; pass < 2 && local != exact; ++pass) {
             int64_t a = w->first, b = w->second;
             if (pass == 1) {
               if (step <= kMs) break;
@@ -2141,6 +2215,7 @@ json replay(const Options& opt, std::string* text) {
                 cur_until = horizon;
               }
               progress(i, which == 0 ? " (start)" : " (end)");
+              if (local == exact) break;
             }
           }
           v = keep;  // `cur` is the simulation of these times
