@@ -250,6 +250,30 @@ TEST(ReplayPortFault, LeaderQuorumPortIsAPortFaultNotAPartition) {
   expect_exact(rt);
 }
 
+// ---- one outage read once ----------------------------------------------------------------------
+
+// A longer ifdown of the meta leader's host (9 s, 12 s): after it, TCP's back-off also keeps the
+// follower on that host from its leader past syncLimit*tickTime, and the ZooKeeper-side rules read
+// that timeout as a second fault (a one-way cut and a second, shorter ifdown: three faults for one
+// outage). The host was down (its meta client's ENETUNREACH): its follower's timeout is explained.
+TEST(ReplayOneOutage, AFollowerOnTheDownedHostAddsNoFaultOfItsOwn) {
+  for (const char* len : {"9s", "12s"}) {
+    SCOPED_TRACE(len);
+    json one = sim::read_json_file(bundled_scenario("ifdown-2022-08-04.json"), "s")["faults"][0];
+    one["for"] = len;
+    RoundTrip rt = round_trip(
+        ifdown_2022_variant(std::string("one-outage-") + len, "300s", json::array({one})), "logs");
+    const json& f = rt.report["scenario"]["faults"];
+    ASSERT_EQ(f.size(), 1u) << f.dump(1);
+    EXPECT_EQ(f[0]["kind"], "ifdown");
+    EXPECT_EQ(f[0]["host"], "node2");
+    // The run brings the interface back at 70 s + `for`: the inferred end within a second of it.
+    int64_t end = ns_of(f[0]["at"]) + ns_of(f[0]["for"]);
+    EXPECT_NEAR(static_cast<double>(end), 70e9 + static_cast<double>(ns_of(json(len))), 1e9);
+    expect_exact(rt);
+  }
+}
+
 // ---- a meta process killed ----------------------------------------------------------------------
 
 // zbs-metad killed on the meta leader's host and started again 20 s (or 3 s) later: nothing logs

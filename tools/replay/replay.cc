@@ -784,6 +784,15 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     if (L.empty()) continue;
     std::string Lhost = host_of_node.count(L) ? host_of_node[L] : "";
     if (covered(Lhost, g0.time_ns)) continue;
+    // Followers whose own host was down (step 1) lost their leader because of it: nothing more to
+    // infer from their timeouts (the network rules would read the same outage again as a cut or a
+    // second interface down).
+    bool followers_down = true;
+    for (const Event* x : group) {
+      auto h = host_of_node.find(zk_node(*x));
+      followers_down = followers_down && h != host_of_node.end() && covered(h->second, x->time_ns);
+    }
+    if (followers_down) continue;
     int eof = 0, rto = 0;
     for (const Event* x : group) {
       if (contains(x->detail, "timed out"))
