@@ -2095,21 +2095,21 @@ json replay(const Options& opt, std::string* text) {
   calibrate(0);
   // Fit the times the evidence only bounds: a coordinate search over each window.
   std::vector<KeyEvent> rec_keys0 = key_events(rec);
+  // Recorded and simulated key events in [from_abs, until_abs) (UTC ns), paired.
+  auto paired = [&](const SimOut& so, int64_t from_abs, int64_t until_abs) {
+    auto in = [&](const std::vector<KeyEvent>& ks) {
+      std::vector<KeyEvent> v;
+      for (const auto& k : ks)
+        if (k.t_ns >= from_abs && k.t_ns < until_abs) v.push_back(k);
+      return v;
+    };
+    return align(in(rec_keys0), in(so.keys), opt.tolerance_ns);
+  };
   // The score of a simulation: recorded key events left unpaired, then the sum of the paired ones'
-  // time differences; only events before `until_abs` (UTC ns) count.
+  // time differences; only events before `until_abs` count.
   auto score = [&](const SimOut& so, int64_t until_abs = INT64_MAX) {
-    std::vector<KeyEvent> r, s;
-    const std::vector<KeyEvent>* rp = &rec_keys0;
-    const std::vector<KeyEvent>* sp = &so.keys;
-    if (until_abs != INT64_MAX) {
-      for (const auto& k : rec_keys0)
-        if (k.t_ns < until_abs) r.push_back(k);
-      for (const auto& k : so.keys)
-        if (k.t_ns < until_abs) s.push_back(k);
-      rp = &r, sp = &s;
-    }
     int64_t bad = 0, sum = 0;
-    for (const auto& m : align(*rp, *sp, opt.tolerance_ns)) {
+    for (const auto& m : paired(so, INT64_MIN, until_abs)) {
       if (m.recorded_ns && m.simulated_ns)
         sum += labs64(*m.simulated_ns - *m.recorded_ns);
       else
@@ -2120,12 +2120,7 @@ json replay(const Options& opt, std::string* text) {
   // True when every key event in [from_abs, until_abs), recorded or simulated, has its twin at the
   // same instant: a fault whose stretch of the timeline already matches needs no fitting.
   auto exact_between = [&](const SimOut& so, int64_t from_abs, int64_t until_abs) {
-    std::vector<KeyEvent> r, s;
-    for (const auto& k : rec_keys0)
-      if (k.t_ns >= from_abs && k.t_ns < until_abs) r.push_back(k);
-    for (const auto& k : so.keys)
-      if (k.t_ns >= from_abs && k.t_ns < until_abs) s.push_back(k);
-    for (const auto& m : align(r, s, opt.tolerance_ns))
+    for (const auto& m : paired(so, from_abs, until_abs))
       if (!m.recorded_ns || !m.simulated_ns || *m.recorded_ns != *m.simulated_ns) return false;
     return true;
   };
@@ -2149,7 +2144,7 @@ json replay(const Options& opt, std::string* text) {
     SimOut cur = base;  // the current times, simulated up to cur_until
     int64_t cur_until = total_ns;
     int sims = 0, fitted = 0, skipped = 0;
-    int64_t simulated_ns = 0;  // the candidates' simulated time, summed
+    int64_t simulated_ns = 0;  // simulated time of every fitting run (candidates and full rounds)
     auto progress = [&](size_t i, const char* what) {
       if (opt.progress)
         opt.progress(

@@ -72,25 +72,34 @@ void register_replay(CLI::App& app, int& exit_code) {
       return;
     }
     o->fit_horizon_ns = h->count_ns();
+    // One status line on a terminal, rewritten in place while the fit simulates candidates; ended
+    // before anything else is printed (the report or an error).
+    auto shown = std::make_shared<bool>(false);
     if (::isatty(2)) {
-      // One status line, rewritten in place, while the fit simulates candidates.
       auto t0 = std::chrono::steady_clock::now();
-      o->progress = [t0](const std::string& s) {
+      o->progress = [t0, shown](const std::string& s) {
         double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         fmt::print(stderr, "\r\033[Kzksim replay: {} ({:.0f} s)", s, el);
         std::fflush(stderr);
+        *shown = true;
       };
     }
+    auto end_status = [shown] {
+      if (*shown) fmt::print(stderr, "\n");
+      *shown = false;
+    };
     try {
       std::string text;
       replay(*o, &text);
-      if (o->progress) fmt::print(stderr, "\n");
+      end_status();
       fmt::print("{}", text);
       exit_code = 0;
     } catch (const ReplayError& e) {
+      end_status();
       fmt::print(stderr, "zksim replay: {}\n", e.what());
       exit_code = 2;
     } catch (const sim::InvariantError& e) {
+      end_status();
       fmt::print(stderr, "zksim replay: internal invariant failed: {}\n", e.what());
       exit_code = 3;
     }
