@@ -329,7 +329,7 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
   if (top.has("meta")) {
     Obj o(top.at("meta"), "meta",
           {"sessionTimeout", "localTimer", "rejoinDelay", "hosts", "doubleAdvance", "oldClient",
-           "electionPath", "enabled", "startJitter"});
+           "electionPath", "enabled", "startJitter", "startAt"});
     MetaSpec& m = sc.meta;
     m.enabled = o.boolean("enabled", true);
     m.session_timeout = o.dur("sessionTimeout", m.session_timeout);
@@ -358,6 +358,20 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
                           fmt::format("two metas on host \"{}\"", m.hosts[i]));
       }
       ensure_host(m.hosts[i]);
+    }
+    if (o.has("startAt")) {
+      const json& sa = o.at("startAt");
+      if (!sa.is_object())
+        throw ConfigError("meta.startAt", "expected an object: meta host -> start time");
+      for (const auto& [h, v] : sa.items()) {
+        std::string path = "meta.startAt." + h;
+        if (!seen.count(h)) {
+          throw ConfigError(path, fmt::format("no meta on host \"{}\" (meta.hosts)", h));
+        }
+        sim::Duration d = sim::json_duration(v, path);
+        if (d < sim::Duration::zero()) throw ConfigError(path, "must not be negative");
+        m.start_at[h] = d;
+      }
     }
   }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,9 @@ struct MetaSpec {
   // every seed: outcomes that hinge on timer phases vary across seeds as they do across real
   // incidents.
   sim::Duration start_jitter = sim::Duration::s(4);
+  // Metas with a known start instant (host -> simulated time), e.g. read by `zksim replay` from
+  // each meta's first QuorumCluster line; they draw nothing from start_jitter.
+  std::map<std::string, sim::Duration> start_at;
 };
 
 struct GcSpec {

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "models/faults/nemesis.h"
 #include "models/jvm/gc.h"
@@ -47,18 +48,22 @@ zk::Config zk_config(const scenario::ZkSpec& z) {
 }
 
 jvm::GcModel fitted_gc_model(const std::string& file, const std::string& dir) {
-  std::filesystem::path p(file);
-  if (p.is_relative()) {
-    std::filesystem::path beside = std::filesystem::path(dir) / p;
-    if (std::filesystem::exists(beside)) p = beside;
-  }
-  // Fuzz and sweep run thousands of worlds from one scenario: parse each model file once per
-  // process. The cache is keyed by path and guarded for the worker threads; entries never change.
+  // Fuzz and sweep run thousands of worlds from one scenario: resolve and parse each model file
+  // once per process (resolving costs a stat per JVM per run). The cache is keyed by the file as
+  // written and the scenario's folder, guarded for the worker threads; entries never change.
   static std::mutex mu;
-  static std::map<std::string, jvm::GcModel> cache;
+  static std::map<std::pair<std::string, std::string>, jvm::GcModel> cache;
   std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find(p.string());
-  if (it == cache.end()) it = cache.emplace(p.string(), jvm::load_gc_model(p.string())).first;
+  auto key = std::make_pair(file, dir);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    std::filesystem::path p(file);
+    if (p.is_relative()) {
+      std::filesystem::path beside = std::filesystem::path(dir) / p;
+      if (std::filesystem::exists(beside)) p = beside;
+    }
+    it = cache.emplace(std::move(key), jvm::load_gc_model(p.string())).first;
+  }
   return it->second;
 }
 
@@ -207,7 +212,9 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
   for (auto& p : peers) p->start();
   for (auto& m : metas) {
     sim::Duration delay;
-    if (sc.meta.start_jitter > sim::Duration::zero()) {
+    if (auto at = sc.meta.start_at.find(s.net.host_name(m->host())); at != sc.meta.start_at.end()) {
+      delay = at->second;
+    } else if (sc.meta.start_jitter > sim::Duration::zero()) {
       sim::Rng r = s.rng("world/start/" + m->name());
       delay = sim::Duration::ns(
           static_cast<int64_t>(r.below(static_cast<uint64_t>(sc.meta.start_jitter.count_ns()))));

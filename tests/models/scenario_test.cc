@@ -692,3 +692,42 @@ TEST(World, QuorumPortCutBetweenOneFollowerAndTheLeaderStrandsThatFollowerOnly) 
   EXPECT_LE(zk1_looking_ms, 50'700);
   EXPECT_EQ(zk1_follows, 5);
 }
+
+// meta.startAt pins a meta's start (replay reads it from each meta's first line); the others
+// still draw theirs from startJitter, on their own streams, so pinning one moves no other.
+TEST(World, MetaStartAtPinsThatMetaAndLeavesTheOthersDrawn) {
+  auto first_quorum = [](const world::RunResult& r) {
+    std::map<std::string, int64_t> at;
+    for (const auto& rec : r.records_kept)
+      if (rec.type == "meta.quorum") at.emplace(rec.node, rec.t.ns());
+    return at;
+  };
+  scenario::Scenario sc = scenario::load(ZKSIM_SOURCE_DIR "/scenarios/ifdown-2022-08-04.json");
+  sc.faults.clear();
+  sc.duration = sim::Duration::s(80);
+  world::RunOptions opt;
+  opt.keep_records = true;
+  auto drawn = first_quorum(world::run(sc, opt));
+  ASSERT_EQ(drawn.size(), 3u);
+  sc.meta.start_at["node2"] = sim::Duration::ms(12345);
+  auto pinned = first_quorum(world::run(sc, opt));
+  ASSERT_EQ(pinned.size(), 3u);
+  EXPECT_EQ(pinned["meta:node2"], 12'345'000'000);
+  EXPECT_NE(drawn["meta:node2"], 12'345'000'000);
+  EXPECT_EQ(pinned["meta:node1"], drawn["meta:node1"]);
+  EXPECT_EQ(pinned["meta:node3"], drawn["meta:node3"]);
+}
+
+TEST(Scenario, MetaStartAtNamesTheBadField) {
+  json d = minimal();
+  d["meta"] = json::parse(R"({"hosts":["node1","node2"],"startAt":{"node9":"1s"}})");
+  expect_error(d, {"meta.startAt.node9", "no meta on host"});
+  d["meta"]["startAt"] = json::parse(R"({"node1":"-1s"})");
+  expect_error(d, {"meta.startAt.node1"});
+  d["meta"]["startAt"] = json::parse(R"({"node1":"soon"})");
+  expect_error(d, {"meta.startAt.node1"});
+  d["meta"]["startAt"] = json::parse(R"(["node1"])");
+  expect_error(d, {"meta.startAt", "expected an object"});
+  d["meta"]["startAt"] = json::parse(R"({"node2":"1500ms"})");
+  EXPECT_EQ(from_json(d, "x.json", ".").meta.start_at.at("node2"), sim::Duration::ms(1500));
+}

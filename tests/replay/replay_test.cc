@@ -734,6 +734,72 @@ TEST(ReplayWithoutConfig, ZoneFromGcStampsLimitsFromStartupLinesAndACrashAfterAP
   EXPECT_FALSE(r.contains("faults_before_start"));
 }
 
+// Two 7 s SIGSTOPs of the ZooKeeper leader (100 s and 200 s), read without a configuration. Shorter
+// than syncLimit*tickTime, no follower notices: the logs show only clients timing out on the
+// leader and, at its resume, the expiry of the sessions its followers had kept alive — what a
+// cut-off leader host would give too (read as partitions before). What tells the pause is proof
+// that the leader's host could talk: seed 4 at 200 s, the meta on the leader's own host timed out
+// on it over loopback; seed 3 at 200 s, a client on the leader's host stayed connected, through a
+// silence long enough to expire sessions, to the follower whose client had timed out on the leader;
+// both at 100 s, a client on the leader's host stayed connected to the follower whose touches the
+// leader missed. The metas start where their first lines say (meta.startAt): the recorded 20 s,
+// 35 s and 50 s (before, a drawn start put every ping elsewhere).
+TEST(ReplayWithoutConfig, LeaderPausesAndMetaStartTimesAreReadFromTheLogs) {
+  struct Case {
+    uint64_t seed;
+    const char* proof_at_200s;
+  };
+  for (const Case& c : {Case{4, "from the server on its own host: loopback"},
+                        Case{3, "own client stayed connected to node2's server through the"}}) {
+    SCOPED_TRACE(c.seed);
+    json d = sim::read_json_file(bundled_scenario("ifdown-2022-08-04.json"), "scenario");
+    d["duration"] = "300s";
+    d["seed"] = c.seed;
+    d["meta"]["startAt"] = json::parse(R"({"node1": "20s", "node2": "35s", "node3": "50s"})");
+    d["faults"] = json::parse(R"([
+      {"at": "100s", "kind": "pause", "target": "zk:leader", "for": "7s"},
+      {"at": "200s", "kind": "pause", "target": "zk:leader", "for": "7s"}])");
+    const std::string name = "leader-pauses-" + std::to_string(c.seed);
+    fs::path logs = tmp(name);
+    world::RunOptions ro;
+    ro.logs_dir = logs.string();
+    world::run(scenario::from_json(d, name, "."), ro);
+    Options o;
+    o.input = logs.string();  // no --config: the scenario is built from the logs
+    json r = zksim::replay::replay(o, nullptr);
+
+    const json& at = r["scenario"]["meta"]["startAt"];
+    ASSERT_EQ(at.size(), 3u) << r["scenario"]["meta"].dump();
+    // t=0 of the rebuilt scenario is half a second before the first peer's start line, a few ms
+    // from the recorded run's; the metas' starts keep their recorded spacing to the microsecond.
+    EXPECT_NEAR(static_cast<double>(ns_of(at["node1"])), 20e9, 0.2e9);
+    EXPECT_EQ(ns_of(at["node2"]) - ns_of(at["node1"]), 15'000'000'000);
+    EXPECT_EQ(ns_of(at["node3"]) - ns_of(at["node1"]), 30'000'000'000);
+
+    const json& f = r["scenario"]["faults"];
+    ASSERT_EQ(f.size(), 2u) << f.dump(1);
+    for (int i = 0; i < 2; ++i) {
+      SCOPED_TRACE(i);
+      EXPECT_EQ(f[i]["kind"], "pause");
+      EXPECT_EQ(f[i]["target"], "zk:3");  // the leader
+      int64_t start = ns_of(f[i]["at"]), end = start + ns_of(f[i]["for"]);
+      int64_t want = (i + 1) * 100'000'000'000LL;
+      // The start is only bounded (after the clients' last receive); the resume is pinned by the
+      // expiries it gives.
+      EXPECT_GE(start, want - 2'000'000'000);
+      EXPECT_LE(start, want + 500'000'000);
+      EXPECT_NEAR(static_cast<double>(end), static_cast<double>(want + 7'000'000'000), 0.1e9);
+    }
+    EXPECT_TRUE(any_contains(whats(f[0]), "a client on node3 stayed connected to node"))
+        << f[0]["evidence"].dump(1);
+    EXPECT_TRUE(any_contains(whats(f[1]), c.proof_at_200s)) << f[1]["evidence"].dump(1);
+    const json& b = r["baseline"];
+    EXPECT_GE(b["matched"].get<int>(), 55);
+    EXPECT_EQ(b["missing"].get<int>(), 0);
+    EXPECT_EQ(b["extra"].get<int>(), 0);
+  }
+}
+
 TEST(ReplayWithoutConfig, FaultsBeforeTheStartAreLeftOutAndNamedNotAnError) {
   // The same folder read with a wrong --tz: the GC pauses land 8 hours before the first
   // ZooKeeper line. They cannot be simulated; the replay says so and goes on.

@@ -995,6 +995,175 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       if (h != host) rest.push_back(h);
     return json::array({json::array({host}), rest});
   };
+  // Read timeouts (errno 110) that nothing inferred so far explains, per server S, grouped into
+  // silences: timeouts whose last receives (2/3 of a session before each) lie within 1/3 of a
+  // session of each other. [lower, upper]: after every client's last receive, before its next ping
+  // (1/3 later) was answered. Clients on S's own host count only when asked for.
+  struct Silence {
+    std::string S;
+    std::vector<const Event*> errs;
+    int64_t lower, upper;
+    bool leader_lost;  // a follower lost its leader in the same silence
+  };
+  auto read_silences = [&](bool own_host) {
+    std::map<std::string, std::vector<const Event*>> by_server;
+    for (const auto& e : tl.events) {
+      if (e.type != EventType::kConnectionError || e.num != 110 || used.count(&e)) continue;
+      std::string S = nc.resolve(e.server), M = nc.resolve(e.host);
+      if (S.empty() || M.empty() || (S == M && !own_host)) continue;
+      if (inferred_over(e.time_ns - session * 2 / 3, e.time_ns, kS)) continue;
+      by_server[S].push_back(&e);
+    }
+    std::vector<Silence> v;
+    for (const auto& [S, errs] : by_server) {
+      size_t i = 0;
+      while (i < errs.size()) {
+        int64_t lower = errs[i]->time_ns - session * 2 / 3, upper = lower + session / 3;
+        size_t j = i;
+        while (j + 1 < errs.size() && errs[j + 1]->time_ns - session * 2 / 3 < upper) {
+          ++j;
+          lower = std::max(lower, errs[j]->time_ns - session * 2 / 3);
+        }
+        Silence si{S,
+                   {errs.begin() + static_cast<long>(i), errs.begin() + static_cast<long>(j) + 1},
+                   lower,
+                   std::max(lower, upper),
+                   false};
+        for (const Event* x : fex)
+          if (x->time_ns >= lower && x->time_ns <= errs[j]->time_ns + sync_to)
+            si.leader_lost = true;
+        v.push_back(std::move(si));
+        i = j + 1;
+      }
+    }
+    return v;
+  };
+  // 3d. A ZooKeeper server that stopped answering its clients while its host's network worked:
+  // its process was stopped (SIGSTOP, a long GC), not cut off. Read timeouts (errno 110) on one
+  // server S, grouped into one silence as in 3b, with proof that S's host could talk: a client on
+  // S itself timed out on S (loopback, which no network fault touches), or a client on S stayed
+  // connected through the silence to the server on the host of a client that timed out (TCP
+  // needs both directions: that pair of hosts could talk, so that client's silence was S's
+  // process) — only when S, leading, expired sessions after it, a silence too long for any client
+  // to outlast. Either way no cut explains it. No peer lost its leader (a pause
+  // longer than syncLimit*tickTime is rules 2 and 3). Start: after the clients' last receive,
+  // before their next ping was answered (3b's window). End: after the last timeout; when S led and
+  // expired sessions after it, at its resume (the expiries of sessions its followers had kept
+  // alive: their touches waited in its queue behind the expiry), else within syncLimit*tickTime of
+  // the start. Both fitted. Before 3c and 3b, which would read the expiries and the timeouts as
+  // cuts.
+  {
+    for (const Silence& si : read_silences(true)) {
+      if (si.leader_lost) continue;
+      const std::string& S = si.S;
+      std::string node;
+      for (const auto& [n, h] : nc.node_host)
+        if (h == S) node = n;
+      if (node.empty()) continue;
+      const int64_t lower = si.lower, upper = si.upper;
+      const Event* last = si.errs.back();
+      // Proof that S's host had its network: a loopback timeout, or a client on S that stayed
+      // connected, from before the silence until after it, to the server on the host of a
+      // client that timed out.
+      std::set<std::string> timed_out;
+      for (const Event* x : si.errs) timed_out.insert(nc.resolve(x->host));
+      const Event* proof = nullptr;
+      std::string proof_what;
+      for (const Event* x : si.errs) {
+        if (nc.resolve(x->host) != S) continue;
+        proof = x;
+        proof_what = fmt::format(
+            "{}'s client timed out reading from the server on its own host: loopback, which no "
+            "network fault touches; {}'s process was not answering",
+            S, node);
+      }
+      // S led and expired sessions after the silence: at its resume.
+      const Event* resumed = nullptr;
+      for (const auto& x : tl.events) {
+        if (x.time_ns <= last->time_ns) continue;
+        if (x.time_ns > lower + sync_to) break;
+        if (x.type == EventType::kSessionExpiry && nc.resolve(x.host) == S) {
+          resumed = &x;
+          break;
+        }
+      }
+      // A client that stayed connected proves the pair could talk only if the silence was
+      // long enough to time it out too: a session expired by S for want of touches means one
+      // of at least a session less a ping period (T/2), longer than a client's read timeout
+      // (2/3 of a session) when the session exceeds 1.5 T. Timeouts alone mean at least 1/3 of
+      // a session: a client on another ping phase may have stayed connected through a cut.
+      if (!proof && resumed && session - tick / 2 > session * 2 / 3) {
+        // The followers whose touches S missed: the servers of the sessions it expired then.
+        std::set<std::string> missed;
+        for (const auto& x : tl.events) {
+          if (x.time_ns < resumed->time_ns) continue;
+          if (x.time_ns > resumed->time_ns + tick) break;
+          if (x.type != EventType::kSessionExpiry || nc.resolve(x.host) != S) continue;
+          const Event* est = nullptr;
+          for (const auto& c : tl.events) {
+            if (c.time_ns > x.time_ns) break;
+            if (c.type == EventType::kClientSessionEstablished && c.detail == x.detail) est = &c;
+          }
+          if (est) missed.insert(nc.resolve(est->server));
+        }
+        std::map<std::string, const Event*> on;  // client host -> latest establishment
+        for (const auto& c : tl.events) {
+          if (c.time_ns > lower) break;
+          if (c.type == EventType::kClientSessionEstablished) on[c.host] = &c;
+        }
+        for (const auto& [ch, est] : on) {
+          std::string H = nc.resolve(ch), other = nc.resolve(est->server);
+          if (H != S || other == S || !timed_out.count(other) || !missed.count(other)) continue;
+          const Event* gone = first_disconnect(*est);
+          if (gone && gone->time_ns <= resumed->time_ns) continue;
+          proof = est;
+          proof_what = fmt::format(
+              "{}'s own client stayed connected to {}'s server through the silence: {}'s "
+              "network worked; {}'s process was not answering",
+              S, other, S, node);
+          break;
+        }
+      }
+      if (!proof) continue;
+      InferredFault f;
+      f.at_window = {lower - epoch, upper - epoch};
+      f.at_ns = (lower + upper) / 2 - epoch;
+      int64_t end_lo = last->time_ns, end_hi = lower + sync_to;
+      if (resumed) {
+        // (the line has millisecond stamps: the resume lies in the millisecond it names)
+        end_hi = resumed->time_ns + kMs;
+        end_lo = std::max(end_lo, resumed->time_ns - tick);
+      }
+      if (end_hi < end_lo) end_hi = end_lo;
+      f.end_window = {end_lo - epoch, end_hi - epoch};
+      f.end_ns = (resumed ? resumed->time_ns : (end_lo + end_hi) / 2) - epoch;
+      json ev = json::array();
+      for (const Event* x : si.errs) {
+        used.insert(x);
+        ev.push_back(evidence(
+            tl, *x,
+            fmt::format("{}'s client read timeout on {}'s server: {} silent since {} before",
+                        nc.resolve(x->host), S, S, dur(session * 2 / 3))));
+      }
+      ev.push_back(evidence(tl, *proof, proof_what));
+      if (resumed)
+        ev.push_back(evidence(tl, *resumed,
+                              fmt::format("the leader on {} expired a session after the silence: "
+                                          "its resume (the end is about here)",
+                                          S)));
+      f.fault =
+          json{{"kind", "pause"},
+               {"target", node},
+               {"comment",
+                fmt::format("inferred: {} paused (its clients timed out reading from it while {}'s "
+                            "network worked and no ZooKeeper peer lost its leader: shorter than "
+                            "syncLimit*tickTime)",
+                            node, S)},
+               {"evidence", ev}};
+      out.push_back(std::move(f));
+    }
+  }
+
   // 3c. Sessions the leader expired while their clients were still connected to followers: the
   // leader stopped hearing those followers' touches (a follower reports them in its ping replies)
   // for a session timeout, though the clients heard from their servers; nothing above explains
@@ -1061,6 +1230,75 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
           servers.push_back(x->S);
       std::sort(servers.begin(), servers.end());
       const Event& last = *grp.back()->e;
+      // A client on the leader's host that stayed connected to one of those followers through
+      // the window (an expired session's own client, or another): that pair of hosts could talk
+      // (a cut long enough to expire a session, at least a session less T/2, also times out a
+      // client, after 2/3 of a session, when the session exceeds 1.5 T), so the leader missed
+      // the touches because its process was stopped: a pause, its end at the expiries (the
+      // resumed leader expired the sessions before it read the touches queued behind).
+      if (session - T / 2 > session * 2 / 3) {
+        const Event* proof = nullptr;
+        std::string via;
+        for (const Expired* x : grp)
+          if (x->M == Lh && x->est->time_ns <= lower) {
+            proof = x->closed;
+            via = x->S;
+            break;
+          }
+        if (!proof) {
+          std::map<std::string, const Event*> on;  // client host -> latest establishment
+          for (const auto& c : tl.events) {
+            if (c.time_ns > lower) break;
+            if (c.type == EventType::kClientSessionEstablished) on[c.host] = &c;
+          }
+          for (const auto& [ch, est] : on) {
+            std::string other = nc.resolve(est->server);
+            if (nc.resolve(ch) != Lh ||
+                std::find(servers.begin(), servers.end(), other) == servers.end())
+              continue;
+            const Event* gone = first_disconnect(*est);
+            if (gone && gone->time_ns <= last.time_ns) continue;
+            proof = est;
+            via = other;
+            break;
+          }
+        }
+        std::string node;
+        for (const auto& [n, h] : nc.node_host)
+          if (h == Lh) node = n;
+        if (proof && !node.empty()) {
+          const Event& e0 = *grp.front()->e;
+          int64_t st = e0.num > 0 ? e0.num * kMs : session;
+          InferredFault f;
+          int64_t a_lo = e0.time_ns - sync_to, a_hi = std::max(a_lo, e0.time_ns - st + T / 2);
+          f.at_window = {a_lo - epoch, a_hi - epoch};
+          f.at_ns = (a_lo + a_hi) / 2 - epoch;
+          f.end_window = {e0.time_ns - T - epoch, e0.time_ns + kMs - epoch};
+          f.end_ns = e0.time_ns - epoch;  // the resumed leader expires at once
+          json ev = json::array();
+          for (const Expired* x : grp)
+            ev.push_back(evidence(
+                tl, *x->e,
+                fmt::format("the leader on {} expired session {}, whose client stayed connected "
+                            "to {}: it missed {}'s touches (its resume: the end is about here)",
+                            Lh, x->e->detail, x->S, x->S)));
+          ev.push_back(evidence(tl, *proof,
+                                fmt::format("a client on {} stayed connected to {}'s server "
+                                            "through the window: {} and {} could talk",
+                                            Lh, via, Lh, via)));
+          f.fault = json{
+              {"kind", "pause"},
+              {"target", node},
+              {"comment",
+               fmt::format("inferred: {} paused (the leader on {} expired {} session(s) kept alive "
+                           "by followers its host could still reach; no peer lost its leader: "
+                           "shorter than syncLimit*tickTime)",
+                           node, Lh, grp.size())},
+              {"evidence", ev}};
+          out.push_back(std::move(f));
+          continue;
+        }
+      }
       InferredFault f;
       f.at_window = {lower - epoch, upper - epoch};
       f.at_ns = (lower + upper) / 2 - epoch;
@@ -1169,83 +1407,63 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
   // 3b. A server that went silent for its clients while no ZooKeeper peer lost its leader: read
   // timeouts (errno 110) of clients on other hosts, on one server S, that nothing above explains.
   // The smallest explanation is S's host cut off from the others for less than syncLimit*tickTime
-  // (longer, its own peer would have lost its leader, analysed above); a pause of S's peer or cuts
-  // between S and just those clients' hosts would read the same. Start: after every client's last
-  // receive (2/3 of the session before its timeout), before its next ping (1/3 later) was
-  // answered; end: after the last timeout, before syncLimit*tickTime had passed. Both fitted.
+  // (longer, its own peer would have lost its leader, analysed above); a pause of S's peer that no
+  // line proves (3d) or cuts between S and just those clients' hosts would read the same. Start:
+  // after every client's last receive (2/3 of the session before its timeout), before its next ping
+  // (1/3 later) was answered; end: after the last timeout, before syncLimit*tickTime had passed.
+  // Both fitted.
   {
-    std::map<std::string, std::vector<const Event*>> by_server;
-    for (const auto& e : tl.events) {
-      if (e.type != EventType::kConnectionError || e.num != 110 || used.count(&e)) continue;
-      std::string S = nc.resolve(e.server), M = nc.resolve(e.host);
-      if (S.empty() || M.empty() || S == M) continue;
-      if (inferred_over(e.time_ns - session * 2 / 3, e.time_ns, kS)) continue;
-      by_server[S].push_back(&e);
-    }
-    for (const auto& [S, errs] : by_server) {
-      size_t i = 0;
-      while (i < errs.size()) {
-        // One silence: timeouts whose last receives lie within 1/3 of a session of each other.
-        int64_t lower = errs[i]->time_ns - session * 2 / 3, upper = lower + session / 3;
-        size_t j = i;
-        while (j + 1 < errs.size() && errs[j + 1]->time_ns - session * 2 / 3 < upper) {
-          ++j;
-          lower = std::max(lower, errs[j]->time_ns - session * 2 / 3);
-        }
-        const Event* last = errs[j];
-        std::set<std::string> clients;
-        json ev = json::array();
-        for (size_t k = i; k <= j; ++k) {
-          clients.insert(nc.resolve(errs[k]->host));
-          ev.push_back(evidence(
-              tl, *errs[k],
-              fmt::format("{}'s client read timeout on {}'s server: {} silent since {} before",
-                          nc.resolve(errs[k]->host), S, S, dur(session * 2 / 3))));
-        }
-        i = j + 1;
-        bool leader_lost = false;
-        for (const Event* x : fex)
-          if (x->time_ns >= lower && x->time_ns <= last->time_ns + sync_to) leader_lost = true;
-        if (leader_lost) continue;  // a leader loss in the same silence: not this case
-        if (upper < lower) upper = lower;
-        // Which side was cut off: with a single client host M, a client on a third host that
-        // kept its connection to S through the silence shows S reachable, so M was the one.
-        std::string cut_host = S;
-        if (clients.size() == 1) {
-          const std::string M = *clients.begin();
-          auto [est, H] = kept_connected(S, M, S, lower, last->time_ns);
-          if (est) {
-            cut_host = M;
-            ev.push_back(evidence(tl, *est,
-                                  fmt::format("{}'s client stayed connected to {}'s server "
-                                              "through the silence: {} was reachable, {} cut off",
-                                              H, S, S, M)));
-          }
-        }
-        InferredFault f;
-        f.at_window = {lower - epoch, upper - epoch};
-        f.at_ns = (lower + upper) / 2 - epoch;
-        f.end_window = {last->time_ns - epoch, lower + sync_to - epoch};
-        f.end_ns = (last->time_ns + lower + sync_to) / 2 - epoch;
-        for (const auto& m : clients) f.lost_pairs.push_back({S, m});
-        f.fault = json{
-            {"kind", "partition"},
-            {"groups", isolation(cut_host)},
-            {"comment",
-             cut_host == S
-                 ? fmt::format("inferred: {} cut off ({} client(s) on other hosts timed out "
-                               "reading from its server while no ZooKeeper peer lost its leader; "
-                               "shorter than syncLimit*tickTime, or its own peer would have; a "
-                               "pause of its ZooKeeper or cuts to just those hosts would read the "
-                               "same)",
-                               S, clients.size())
-                 : fmt::format("inferred: {} cut off (its client timed out reading from {}'s "
-                               "server, which a client on another host still reached, while no "
-                               "ZooKeeper peer lost its leader)",
-                               cut_host, S)},
-            {"evidence", ev}};
-        out.push_back(std::move(f));
+    for (const Silence& si : read_silences(false)) {
+      if (si.leader_lost) continue;  // a leader loss in the same silence: not this case
+      const std::string& S = si.S;
+      const int64_t lower = si.lower, upper = si.upper;
+      const Event* last = si.errs.back();
+      std::set<std::string> clients;
+      json ev = json::array();
+      for (const Event* x : si.errs) {
+        clients.insert(nc.resolve(x->host));
+        ev.push_back(evidence(
+            tl, *x,
+            fmt::format("{}'s client read timeout on {}'s server: {} silent since {} before",
+                        nc.resolve(x->host), S, S, dur(session * 2 / 3))));
       }
+      // Which side was cut off: with a single client host M, a client on a third host that
+      // kept its connection to S through the silence shows S reachable, so M was the one.
+      std::string cut_host = S;
+      if (clients.size() == 1) {
+        const std::string M = *clients.begin();
+        auto [est, H] = kept_connected(S, M, S, lower, last->time_ns);
+        if (est) {
+          cut_host = M;
+          ev.push_back(evidence(tl, *est,
+                                fmt::format("{}'s client stayed connected to {}'s server "
+                                            "through the silence: {} was reachable, {} cut off",
+                                            H, S, S, M)));
+        }
+      }
+      InferredFault f;
+      f.at_window = {lower - epoch, upper - epoch};
+      f.at_ns = (lower + upper) / 2 - epoch;
+      f.end_window = {last->time_ns - epoch, lower + sync_to - epoch};
+      f.end_ns = (last->time_ns + lower + sync_to) / 2 - epoch;
+      for (const auto& m : clients) f.lost_pairs.push_back({S, m});
+      f.fault = json{
+          {"kind", "partition"},
+          {"groups", isolation(cut_host)},
+          {"comment",
+           cut_host == S
+               ? fmt::format("inferred: {} cut off ({} client(s) on other hosts timed out "
+                             "reading from its server while no ZooKeeper peer lost its leader; "
+                             "shorter than syncLimit*tickTime, or its own peer would have; a "
+                             "pause of its ZooKeeper or cuts to just those hosts would read the "
+                             "same)",
+                             S, clients.size())
+               : fmt::format("inferred: {} cut off (its client timed out reading from {}'s "
+                             "server, which a client on another host still reached, while no "
+                             "ZooKeeper peer lost its leader)",
+                             cut_host, S)},
+          {"evidence", ev}};
+      out.push_back(std::move(f));
     }
   }
 
@@ -1871,7 +2089,9 @@ json replay(const Options& opt, std::string* text) {
     bool detector = false;
     int64_t first = INT64_MAX, last = 0, first_start = INT64_MAX;
     std::optional<int64_t> session_ms, timer_ms;
+    std::map<std::string, const Event*> first_meta;  // host -> its meta's first event
     for (const auto& e : rec.events) {
+      if (e.process == ingest::Process::kMeta && !e.host.empty()) first_meta.emplace(e.host, &e);
       first = std::min(first, e.time_ns);
       last = std::max(last, e.time_ns);
       if (e.process == ingest::Process::kZookeeper && e.myid >= 0 && !e.host.empty())
@@ -1915,6 +2135,18 @@ json replay(const Options& opt, std::string* text) {
     if (detector) su.doc["detector"] = json{{"interval", "300ms"}};
     // t=0 of the simulation: half a second before the first peer starts (the simulated JVM boot).
     int64_t epoch = (first_start != INT64_MAX ? first_start : first) - 500 * kMs;
+    if (!metas.empty()) {
+      // A meta whose log opens with its QuorumCluster leaving Stopped started there: the
+      // simulated one starts at that instant, so its session and ping phases are the recorded
+      // ones (a drawn start, meta.startJitter, puts every ping elsewhere). A log that opens
+      // later in the process's life gives no start; that meta draws one.
+      json at = json::object();
+      for (const auto& [h, e] : first_meta) {
+        if (e->type != EventType::kQuorumClusterState || e->prev != "Stopped") continue;
+        at[h] = fmt::format("{}us", std::max<int64_t>(0, e->time_ns - epoch) / 1000);
+      }
+      if (!at.empty()) su.doc["meta"]["startAt"] = at;
+    }
     su.doc["logs"] = json{{"epoch", ingest::format_utc(epoch).substr(0, 23) + "Z"}, {"tz", su.tz}};
     su.doc["duration"] = fmt::format("{}s", (last - epoch) / kS + 10);
     su.doc["seed"] = uint64_t{1};
