@@ -962,11 +962,14 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     }
     return false;
   };
-  // The first time a C client left CONNECTED after the session it established in `est`.
+  // The first time a C client left CONNECTED after the session it established in `est`, or its
+  // meta's QuorumCluster started from Stopped (a new process: a killed one logs nothing, so its
+  // session's last sign of life is unknown; a meta that rejoins leaves CONNECTED first).
   auto first_disconnect = [&](const Event& est) -> const Event* {
     for (const auto& c : tl.events)
       if (c.time_ns > est.time_ns && c.host == est.host &&
-          c.type == EventType::kClientStateChange && c.prev == "CONNECTED_STATE")
+          ((c.type == EventType::kClientStateChange && c.prev == "CONNECTED_STATE") ||
+           (c.type == EventType::kQuorumClusterState && c.prev == "Stopped")))
         return &c;
     return nullptr;
   };
@@ -1199,8 +1202,13 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       std::string S = nc.resolve(est->server), M = nc.resolve(est->host);
       if (S.empty() || Lh.empty() || S == Lh) continue;
       // Connected until after the expiry: the disconnect is S closing it on the closeSession.
+      // (S closes it once the closeSession reaches it: at the latest when the cut heals, within
+      // syncLimit*tickTime, or S's own peer would have lost its leader. A client gone quiet for
+      // longer, or whose meta started anew, was not "still connected": its process was killed.)
       const Event* closed = first_disconnect(*est);
-      if (!closed || closed->time_ns <= e.time_ns) continue;
+      if (!closed || closed->time_ns <= e.time_ns || closed->time_ns > e.time_ns + sync_to ||
+          closed->type != EventType::kClientStateChange)
+        continue;
       int64_t st = e.num > 0 ? e.num * kMs : session;
       int64_t lower = e.time_ns - st - T - T / 2, upper = e.time_ns - st + T / 2;
       if (inferred_over(lower, e.time_ns, 0)) continue;
