@@ -274,6 +274,7 @@ struct SimOut {
   world::RunResult result;
   Timeline tl;
   std::vector<KeyEvent> keys;
+  std::vector<KeyEvent> fit_keys;  // keys and the clients' servers (key_events(tl, true))
 };
 
 // `light`: a fitting candidate, scored on its key events only: no trace hash, no detector (a pure
@@ -314,6 +315,7 @@ SimOut simulate(const json& doc, const std::string& dir, uint64_t seed, const fs
     throw ReplayError(fmt::format("simulated logs: {}", e.what()));
   }
   out.keys = key_events(out.tl);
+  out.fit_keys = key_events(out.tl, true);
   return out;
 }
 
@@ -389,7 +391,7 @@ Timeline load_timeline(const std::string& input, const std::string& tz, std::opt
 
 // ---- key events ---------------------------------------------------------------------------------
 
-std::vector<KeyEvent> key_events(const Timeline& tl) {
+std::vector<KeyEvent> key_events(const Timeline& tl, bool servers) {
   std::set<std::string> has_state;
   for (const auto& e : tl.events)
     if (e.type == EventType::kPeerState) has_state.insert(zk_node(e));
@@ -464,6 +466,12 @@ std::vector<KeyEvent> key_events(const Timeline& tl) {
       case EventType::kMetaStart:
         k.node = meta;
         k.type = "meta_start";
+        break;
+      case EventType::kClientSessionEstablished:
+        if (!servers) continue;
+        k.node = meta;
+        k.type = "client_server";
+        k.state = e.server;
         break;
       default:
         continue;
@@ -2334,7 +2342,7 @@ json replay(const Options& opt, std::string* text) {
   };
   calibrate(0);
   // Fit the times the evidence only bounds: a coordinate search over each window.
-  std::vector<KeyEvent> rec_keys0 = key_events(rec);
+  std::vector<KeyEvent> rec_keys0 = key_events(rec, true);
   // Recorded and simulated key events in [from_abs, until_abs) (UTC ns), paired.
   auto paired = [&](const SimOut& so, int64_t from_abs, int64_t until_abs) {
     auto in = [&](const std::vector<KeyEvent>& ks) {
@@ -2343,7 +2351,7 @@ json replay(const Options& opt, std::string* text) {
         if (k.t_ns >= from_abs && k.t_ns < until_abs) v.push_back(k);
       return v;
     };
-    return align(in(rec_keys0), in(so.keys), opt.tolerance_ns);
+    return align(in(rec_keys0), in(so.fit_keys), opt.tolerance_ns);
   };
   // The score of a simulation: recorded key events left unpaired, then the sum of the paired ones'
   // time differences; only events before `until_abs` count.

@@ -61,7 +61,11 @@ struct KeyEvent {
   std::string key() const { return node + " " + type + (state.empty() ? "" : " " + state); }
 };
 
-std::vector<KeyEvent> key_events(const ingest::Timeline& tl);
+// With `servers`, also each meta client's server per established session (type
+// "client_server", state the server's address): replay's fitting scores on these too, so a heal
+// time that lands a client on another server than recorded scores worse (the report does not
+// list them).
+std::vector<KeyEvent> key_events(const ingest::Timeline& tl, bool servers = false);
 
 struct Match {
   std::string key;
