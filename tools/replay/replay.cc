@@ -1049,6 +1049,16 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     }
     return v;
   };
+  // A GC pause logged on host H, long enough to silence a client (a third of a session), that
+  // overlaps [from, to]: rule 5 adds it from the GC log, so the pause rows below leave it to
+  // that rule.
+  auto gc_logged_over = [&](const std::string& H, int64_t from, int64_t to) {
+    for (const auto& x : tl.events)
+      if (x.type == EventType::kGcPause && x.num * 1000 >= session / 3 && nc.resolve(x.host) == H &&
+          x.time_ns <= to && x.time_ns + x.num * 1000 >= from)
+        return true;
+    return false;
+  };
   // 3d. A ZooKeeper server that stopped answering its clients while its host's network worked:
   // its process was stopped (SIGSTOP, a long GC), not cut off. Read timeouts (errno 110) on one
   // server S, grouped into one silence as in 3b, with proof that S's host could talk: a client on
@@ -1080,6 +1090,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       for (const Event* x : si.errs) timed_out.insert(nc.resolve(x->host));
       const Event* proof = nullptr;
       std::string proof_what;
+      if (gc_logged_over(S, lower, last->time_ns)) continue;
       for (const Event* x : si.errs) {
         if (nc.resolve(x->host) != S) continue;
         proof = x;
@@ -1087,6 +1098,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
             "{}'s client timed out reading from the server on its own host: loopback, which no "
             "network fault touches; {}'s process was not answering",
             S, node);
+        break;
       }
       // S led and expired sessions after the silence: at its resume.
       const Event* resumed = nullptr;
@@ -1282,7 +1294,8 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         std::string node;
         for (const auto& [n, h] : nc.node_host)
           if (h == Lh) node = n;
-        if (proof && !node.empty()) {
+        if (proof && !node.empty() &&
+            !gc_logged_over(Lh, grp.front()->e->time_ns - sync_to, grp.front()->e->time_ns)) {
           const Event& e0 = *grp.front()->e;
           int64_t st = e0.num > 0 ? e0.num * kMs : session;
           InferredFault f;
