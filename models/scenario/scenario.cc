@@ -370,6 +370,11 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
         }
         sim::Duration d = sim::json_duration(v, path);
         if (d < sim::Duration::zero()) throw ConfigError(path, "must not be negative");
+        if (d >= sc.duration) {
+          throw ConfigError(path, fmt::format("after the end of the run ({}): that meta would "
+                                              "never start",
+                                              sim::format_duration(sc.duration)));
+        }
         m.start_at[h] = d;
       }
     }

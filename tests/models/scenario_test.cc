@@ -726,6 +726,8 @@ TEST(Scenario, MetaStartAtNamesTheBadField) {
   expect_error(d, {"meta.startAt.node1"});
   d["meta"]["startAt"] = json::parse(R"({"node1":"soon"})");
   expect_error(d, {"meta.startAt.node1"});
+  d["meta"]["startAt"] = json::parse(R"({"node1":"30s"})");  // the run is 30 s long
+  expect_error(d, {"meta.startAt.node1", "after the end"});
   d["meta"]["startAt"] = json::parse(R"(["node1"])");
   expect_error(d, {"meta.startAt", "expected an object"});
   d["meta"]["startAt"] = json::parse(R"({"node2":"1500ms"})");
