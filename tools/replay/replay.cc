@@ -981,11 +981,20 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         return &c;
     return nullptr;
   };
-  // A client on a host other than `x` and `y` whose session (latest establishment by `since`) was
-  // on S's server and that stayed connected past `until`: S was reachable from that host. Returns
-  // the establishment and the client's host, or {nullptr, ""}.
-  auto kept_connected = [&](const std::string& S, const std::string& x, const std::string& y,
-                            int64_t since, int64_t until) -> std::pair<const Event*, std::string> {
+  // The latest establishment, by the time of `expiry`, of the session it expired.
+  auto establishment_of = [&](const Event& expiry) -> const Event* {
+    const Event* est = nullptr;
+    for (const auto& c : tl.events) {
+      if (c.time_ns > expiry.time_ns) break;
+      if (c.type == EventType::kClientSessionEstablished && c.detail == expiry.detail) est = &c;
+    }
+    return est;
+  };
+  // A client on a host `host_ok` accepts whose latest session established by `since` was on a
+  // server `server_ok` accepts, and which stayed connected past `until`: {that establishment, the
+  // client's host}, or {nullptr, ""}.
+  auto stayed_connected = [&](const auto& host_ok, const auto& server_ok, int64_t since,
+                              int64_t until) -> std::pair<const Event*, std::string> {
     std::map<std::string, const Event*> on;  // client host -> its latest establishment
     for (const auto& c : tl.events) {
       if (c.time_ns > since) break;
@@ -993,11 +1002,26 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     }
     for (const auto& [ch, est] : on) {
       std::string H = nc.resolve(ch);
-      if (H.empty() || H == x || H == y || nc.resolve(est->server) != S) continue;
+      if (H.empty() || !host_ok(H) || !server_ok(nc.resolve(est->server))) continue;
       const Event* gone = first_disconnect(*est);
       if (!gone || gone->time_ns > until) return {est, H};
     }
     return {nullptr, ""};
+  };
+  // A client on a host other than `x` and `y` whose session (latest establishment by `since`) was
+  // on S's server and that stayed connected past `until`: S was reachable from that host. Returns
+  // the establishment and the client's host, or {nullptr, ""}.
+  auto kept_connected = [&](const std::string& S, const std::string& x, const std::string& y,
+                            int64_t since, int64_t until) -> std::pair<const Event*, std::string> {
+    return stayed_connected([&](const std::string& H) { return H != x && H != y; },
+                            [&](const std::string& server) { return server == S; }, since, until);
+  };
+  // The ZooKeeper node on host H ("" if none).
+  auto node_on = [&](const std::string& H) {
+    std::string node;
+    for (const auto& [n, h] : nc.node_host)
+      if (h == H) node = n;
+    return node;
   };
   // `host` against every other host of the scenario.
   auto isolation = [&](const std::string& host) {
@@ -1077,9 +1101,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     for (const Silence& si : read_silences(true)) {
       if (si.leader_lost) continue;
       const std::string& S = si.S;
-      std::string node;
-      for (const auto& [n, h] : nc.node_host)
-        if (h == S) node = n;
+      const std::string node = node_on(S);
       if (node.empty()) continue;
       const int64_t lower = si.lower, upper = si.upper;
       const Event* last = si.errs.back();
@@ -1122,29 +1144,19 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
           if (x.time_ns < resumed->time_ns) continue;
           if (x.time_ns > resumed->time_ns + tick) break;
           if (x.type != EventType::kSessionExpiry || nc.resolve(x.host) != S) continue;
-          const Event* est = nullptr;
-          for (const auto& c : tl.events) {
-            if (c.time_ns > x.time_ns) break;
-            if (c.type == EventType::kClientSessionEstablished && c.detail == x.detail) est = &c;
-          }
-          if (est) missed.insert(nc.resolve(est->server));
+          if (const Event* est = establishment_of(x)) missed.insert(nc.resolve(est->server));
         }
-        std::map<std::string, const Event*> on;  // client host -> latest establishment
-        for (const auto& c : tl.events) {
-          if (c.time_ns > lower) break;
-          if (c.type == EventType::kClientSessionEstablished) on[c.host] = &c;
-        }
-        for (const auto& [ch, est] : on) {
-          std::string H = nc.resolve(ch), other = nc.resolve(est->server);
-          if (H != S || other == S || !timed_out.count(other) || !missed.count(other)) continue;
-          const Event* gone = first_disconnect(*est);
-          if (gone && gone->time_ns <= resumed->time_ns) continue;
+        auto [est, H] = stayed_connected(
+            [&](const std::string& h) { return h == S; },
+            [&](const std::string& o) { return o != S && timed_out.count(o) && missed.count(o); },
+            lower, resumed->time_ns);
+        if (est) {
+          std::string other = nc.resolve(est->server);
           proof = est;
           proof_what = fmt::format(
               "{}'s own client stayed connected to {}'s server through the silence: {}'s "
               "network worked; {}'s process was not answering",
               S, other, S, node);
-          break;
         }
       }
       if (!proof) continue;
@@ -1213,11 +1225,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       if (e.type != EventType::kSessionExpiry || e.detail.empty()) continue;
       std::string Lh = nc.resolve(e.host);
       // The client that held the session, where, and whether it stayed connected until now.
-      const Event* est = nullptr;
-      for (const auto& c : tl.events) {
-        if (c.time_ns > e.time_ns) break;
-        if (c.type == EventType::kClientSessionEstablished && c.detail == e.detail) est = &c;
-      }
+      const Event* est = establishment_of(e);
       if (!est) continue;
       std::string S = nc.resolve(est->server), M = nc.resolve(est->host);
       if (S.empty() || Lh.empty() || S == Lh) continue;
@@ -1274,26 +1282,18 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
             break;
           }
         if (!proof) {
-          std::map<std::string, const Event*> on;  // client host -> latest establishment
-          for (const auto& c : tl.events) {
-            if (c.time_ns > lower) break;
-            if (c.type == EventType::kClientSessionEstablished) on[c.host] = &c;
-          }
-          for (const auto& [ch, est] : on) {
-            std::string other = nc.resolve(est->server);
-            if (nc.resolve(ch) != Lh ||
-                std::find(servers.begin(), servers.end(), other) == servers.end())
-              continue;
-            const Event* gone = first_disconnect(*est);
-            if (gone && gone->time_ns <= last.time_ns) continue;
+          auto [est, H] = stayed_connected([&](const std::string& h) { return h == Lh; },
+                                           [&](const std::string& o) {
+                                             return std::find(servers.begin(), servers.end(), o) !=
+                                                    servers.end();
+                                           },
+                                           lower, last.time_ns);
+          if (est) {
             proof = est;
-            via = other;
-            break;
+            via = nc.resolve(est->server);
           }
         }
-        std::string node;
-        for (const auto& [n, h] : nc.node_host)
-          if (h == Lh) node = n;
+        const std::string node = node_on(Lh);
         if (proof && !node.empty() &&
             !gc_logged_over(Lh, grp.front()->e->time_ns - sync_to, grp.front()->e->time_ns)) {
           const Event& e0 = *grp.front()->e;
