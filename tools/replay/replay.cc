@@ -731,6 +731,20 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
   for (const auto& e : tl.events)
     if (e.type == EventType::kFollowerException) fex.push_back(&e);
 
+  // A GC pause logged on host H, at least `min_ns` long (by default a third of a session: long
+  // enough to silence a client), that overlaps [from, to]: rule 5 adds it from the GC log, so the
+  // rules that read a silence as a pause or a cut leave a silence it explains to that rule.
+  auto gc_logged_over_min = [&](const std::string& H, int64_t from, int64_t to, int64_t min_ns) {
+    for (const auto& x : tl.events)
+      if (x.type == EventType::kGcPause && x.num * 1000 >= min_ns && nc.resolve(x.host) == H &&
+          x.time_ns <= to && x.time_ns + x.num * 1000 >= from)
+        return true;
+    return false;
+  };
+  auto gc_logged_over = [&](const std::string& H, int64_t from, int64_t to) {
+    return gc_logged_over_min(H, from, to, session / 3);
+  };
+
   // 2. A paused follower: the leader's LearnerHandler reads time out on it; the follower itself
   // logs nothing until its next write fails on resume.
   for (const auto& e : tl.events) {
@@ -752,6 +766,14 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       if (!best || x->time_ns < best->time_ns) best = x;
     }
     if (!best) continue;
+    // A GC pause the follower's GC log shows in that silence (a third of syncLimit*tickTime or
+    // more) is the pause: rule 5 adds it as logged (the handler may also have waited out a pause
+    // of the leader's own, logged too).
+    if (gc_logged_over_min(nc.host_of(zk_node(*best)), e.time_ns - sync_to, best->time_ns,
+                           std::min(sync_to, session) / 3)) {
+      used.insert(best);  // its exception is that pause's (not a leader loss for rule 3)
+      continue;
+    }
     used.insert(best);
     InferredFault f;
     f.at_ns = e.time_ns - sync_to + kMs - epoch;
@@ -792,6 +814,9 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     if (L.empty()) continue;
     std::string Lhost = host_of_node.count(L) ? host_of_node[L] : "";
     if (covered(Lhost, g0.time_ns)) continue;
+    // The leader's GC log shows it stopped in the followers' silence: that pause (rule 5).
+    if (gc_logged_over_min(Lhost, g0.time_ns - sync_to, g0.time_ns, std::min(sync_to, session) / 3))
+      continue;
     // Followers whose own host was down (step 1) lost their leader because of it: nothing more to
     // infer from their timeouts (the network rules would read the same outage again as a cut or a
     // second interface down).
@@ -1073,16 +1098,6 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     }
     return v;
   };
-  // A GC pause logged on host H, long enough to silence a client (a third of a session), that
-  // overlaps [from, to]: rule 5 adds it from the GC log, so the pause rows below leave it to
-  // that rule.
-  auto gc_logged_over = [&](const std::string& H, int64_t from, int64_t to) {
-    for (const auto& x : tl.events)
-      if (x.type == EventType::kGcPause && x.num * 1000 >= session / 3 && nc.resolve(x.host) == H &&
-          x.time_ns <= to && x.time_ns + x.num * 1000 >= from)
-        return true;
-    return false;
-  };
   // 3d. A ZooKeeper server that stopped answering its clients while its host's network worked:
   // its process was stopped (SIGSTOP, a long GC), not cut off. Read timeouts (errno 110) on one
   // server S, grouped into one silence as in 3b, with proof that S's host could talk: a client on
@@ -1240,6 +1255,9 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       int64_t st = e.num > 0 ? e.num * kMs : session;
       int64_t lower = e.time_ns - st - T - T / 2, upper = e.time_ns - st + T / 2;
       if (inferred_over(lower, e.time_ns, 0)) continue;
+      // A GC pause logged on the leader's host (or S's) in the window: the touches waited in a
+      // stopped JVM, not on a cut link; rule 5 adds that pause.
+      if (gc_logged_over(Lh, lower, e.time_ns) || gc_logged_over(S, lower, e.time_ns)) continue;
       cands.push_back({&e, est, closed, S, M, Lh, lower, upper});
     }
     std::vector<bool> taken(cands.size(), false);
@@ -1447,6 +1465,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       const std::string& S = si.S;
       const int64_t lower = si.lower, upper = si.upper;
       const Event* last = si.errs.back();
+      if (gc_logged_over(S, lower, last->time_ns)) continue;  // S's JVM stopped (rule 5)
       std::set<std::string> clients;
       json ev = json::array();
       for (const Event* x : si.errs) {
@@ -2323,6 +2342,14 @@ json replay(const Options& opt, std::string* text) {
           f.at_window = std::make_pair(f.at_window->first - d, f.at_window->second - d);
         if (f.end_window)
           f.end_window = std::make_pair(f.end_window->first - d, f.end_window->second - d);
+      }
+      // The metas' start times read from their logs move with t=0 as the faults do (they are
+      // absolute instants; only the simulation's origin moved).
+      if (su.doc.contains("meta") && su.doc["meta"].contains("startAt")) {
+        for (auto& [h, v] : su.doc["meta"]["startAt"].items()) {
+          int64_t us = std::stoll(v.get<std::string>()) - d / 1000;
+          v = fmt::format("{}us", std::max<int64_t>(0, us));
+        }
       }
       calibration.push_back(json{{"field", "logs.epoch"},
                                  {"shift_ms", to_ms(d)},
