@@ -754,6 +754,11 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       if (labs64(x->time_ns - e.time_ns) < 200 * kMs) ++near;
     if (near >= 2) continue;  // the followers lost the leader: not a follower pause
     std::string L = zk_node(e);
+    // The leader's own GC log shows it stopped in that silence: its handler's deadline passed
+    // while it was paused (rule 5's pause), whatever the follower did.
+    if (gc_logged_over_min(nc.host_of(L), e.time_ns - sync_to, e.time_ns,
+                           std::min(sync_to, session) / 3))
+      continue;
     // The learner the handler served (its address is in the thread name), when known.
     std::string learner = nc.resolve(e.server);
     const Event* best = nullptr;
@@ -809,6 +814,16 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
       nodes.insert(zk_node(*fex[j]));
       used.insert(fex[j]);
     }
+    // A follower whose own GC log shows a pause in its last syncLimit*tickTime lost its leader to
+    // that pause (its deadline passed while it was stopped, or the leader dropped it meanwhile and
+    // it found the connection closed on resume): rule 5's pause, not the leader's fault.
+    std::erase_if(group, [&](const Event* x) {
+      return gc_logged_over_min(nc.host_of(zk_node(*x)), x->time_ns - sync_to, x->time_ns,
+                                std::min(sync_to, session) / 3);
+    });
+    if (group.empty()) continue;
+    nodes.clear();
+    for (const Event* x : group) nodes.insert(zk_node(*x));
     const Event& g0 = *group.front();
     std::string L = leader_at(g0.time_ns, nodes);
     if (L.empty()) continue;
@@ -976,6 +991,10 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
                              "the leader's first line after its silence: resume (minus one tick "
                              "for a quorum check)"}});
         } else {
+          // (A pause needs an end: past the folder's last line, so the run ends inside it.)
+          int64_t last_line = g0.time_ns;
+          for (const auto& x : tl.events) last_line = std::max(last_line, x.time_ns);
+          f.end_ns = last_line + 10 * kS - epoch;
           comment += "; it never logged again (paused to the end)";
         }
         f.fault["comment"] = comment;
@@ -1065,6 +1084,36 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     int64_t lower, upper;
     bool leader_lost;  // a follower lost its leader in the same silence
   };
+  // Whether at some instant of [from, to] fewer than a majority of the peers were up and with a
+  // leader: neither in a GC pause their GC log shows nor looking.
+  auto quorum_lost_within = [&](int64_t from, int64_t to) {
+    std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> gcs;  // host, [start, end)
+    for (const auto& x : tl.events)
+      if (x.type == EventType::kGcPause && x.num >= 1000 && x.time_ns <= to &&
+          x.time_ns + x.num * 1000 >= from)
+        gcs.push_back({nc.resolve(x.host), {x.time_ns, x.time_ns + x.num * 1000}});
+    std::vector<int64_t> at{from, to};
+    for (const auto& [h, w] : gcs) at.push_back(std::clamp(w.first, from, to));
+    for (const auto& k : keys)
+      if (k.type == "state" && k.t_ns >= from && k.t_ns <= to) at.push_back(k.t_ns);
+    for (int64_t t : at) {
+      std::map<std::string, std::string> state;  // node -> its last state at t
+      for (const auto& k : keys) {
+        if (k.t_ns > t) break;
+        if (k.type == "state") state[k.node] = k.state;
+      }
+      int up = 0;
+      for (const auto& [n, h] : nc.node_host) {
+        bool paused = false;
+        for (const auto& [gh, w] : gcs)
+          paused = paused || (gh == h && w.first <= t && t < w.second);
+        auto st = state.find(n);
+        up += !paused && st != state.end() && st->second != "looking";
+      }
+      if (up * 2 <= nc.voters) return true;
+    }
+    return false;
+  };
   auto read_silences = [&](bool own_host) {
     std::map<std::string, std::vector<const Event*>> by_server;
     for (const auto& e : tl.events) {
@@ -1092,6 +1141,24 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         for (const Event* x : fex)
           if (x->time_ns >= lower && x->time_ns <= errs[j]->time_ns + sync_to)
             si.leader_lost = true;
+        // S's own peer looking at some point of the silence (since before it, or from within
+        // it): a server without a leader serves no client, whatever took its leader away.
+        if (const std::string n = node_on(S); !si.leader_lost && !n.empty()) {
+          std::string at_lower;
+          for (const auto& k : keys) {
+            if (k.t_ns > lower) break;
+            if (k.node == n && k.type == "state") at_lower = k.state;
+          }
+          si.leader_lost = at_lower == "looking";
+          for (const auto* k : events_of(n, lower, errs[j]->time_ns))
+            si.leader_lost = si.leader_lost || (k->type == "state" && k->state == "looking");
+        }
+        // Or no quorum to serve with: at some instant of the silence a majority of the peers was
+        // stopped by a logged GC pause or had no leader (a server that cannot commit a
+        // createSession or a ping's session touch leaves its clients waiting), e.g. the leader
+        // on S with its one follower in a long GC and the third peer electing.
+        if (!si.leader_lost && nc.voters > 0)
+          si.leader_lost = quorum_lost_within(lower, errs[j]->time_ns);
         v.push_back(std::move(si));
         i = j + 1;
       }
