@@ -885,6 +885,15 @@ TEST(ReplayWithoutConfig, AFolderOfLoggedGcPausesIsReadAsThosePausesOnly) {
     }
     EXPECT_EQ(metas, 4);
     EXPECT_GE(r["baseline"]["matched"].get<int>(), 55);
+    // A start given with --base-set is the user's, relative to t=0: it stays as given while the
+    // ones read from the logs move.
+    Options o2 = o;
+    o2.base_sets = {"meta.startAt.node1=25s"};
+    o2.fit_steps = 0;
+    json r2 = zksim::replay::replay(o2, nullptr);
+    EXPECT_EQ(r2["scenario"]["meta"]["startAt"]["node1"], "25s");
+    EXPECT_EQ(r2["scenario"]["meta"]["startAt"]["node2"],
+              r["scenario"]["meta"]["startAt"]["node2"]);
   }
 }
 

@@ -259,6 +259,7 @@ struct Setup {
   std::string config_source;
   int64_t epoch_ns = 0;
   bool epoch_from_logs = false;  // guessed from the first startup line (no scenario given)
+  json start_at_from_logs = json::object();  // meta.startAt as read from the meta logs
   std::string tz = "UTC";
   json original_faults = json::array();  // the scenario's own faults (for the report only)
 };
@@ -2261,6 +2262,7 @@ json replay(const Options& opt, std::string* text) {
         at[h] = fmt::format("{}us", std::max<int64_t>(0, e->time_ns - epoch) / 1000);
       }
       if (!at.empty()) su.doc["meta"]["startAt"] = at;
+      su.start_at_from_logs = at;
     }
     su.doc["logs"] = json{{"epoch", ingest::format_utc(epoch).substr(0, 23) + "Z"}, {"tz", su.tz}};
     su.doc["duration"] = fmt::format("{}s", (last - epoch) / kS + 10);
@@ -2411,11 +2413,13 @@ json replay(const Options& opt, std::string* text) {
           f.end_window = std::make_pair(f.end_window->first - d, f.end_window->second - d);
       }
       // The metas' start times read from their logs move with t=0 as the faults do (they are
-      // absolute instants; only the simulation's origin moved).
+      // absolute instants; only the simulation's origin moved). A start given by --base-set
+      // stays as given.
       if (su.doc.contains("meta") && su.doc["meta"].contains("startAt")) {
         for (auto& [h, v] : su.doc["meta"]["startAt"].items()) {
-          int64_t us = std::stoll(v.get<std::string>()) - d / 1000;
-          v = fmt::format("{}us", std::max<int64_t>(0, us));
+          if (!su.start_at_from_logs.contains(h) || su.start_at_from_logs[h] != v) continue;
+          int64_t ns = sim::json_duration(v, "meta.startAt." + h).count_ns() - d;
+          v = fmt::format("{}us", std::max<int64_t>(0, ns) / 1000);
         }
       }
       calibration.push_back(json{{"field", "logs.epoch"},
