@@ -745,6 +745,11 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
   auto gc_logged_over = [&](const std::string& H, int64_t from, int64_t to) {
     return gc_logged_over_min(H, from, to, session / 3);
   };
+  // The same for the peer rules (a leader or follower silent to its peers): a third of the shorter
+  // of a session and syncLimit*tickTime.
+  auto gc_stopped_peer = [&](const std::string& H, int64_t from, int64_t to) {
+    return gc_logged_over_min(H, from, to, std::min(sync_to, session) / 3);
+  };
 
   // 2. A paused follower: the leader's LearnerHandler reads time out on it; the follower itself
   // logs nothing until its next write fails on resume.
@@ -757,9 +762,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     std::string L = zk_node(e);
     // The leader's own GC log shows it stopped in that silence: its handler's deadline passed
     // while it was paused (rule 5's pause), whatever the follower did.
-    if (gc_logged_over_min(nc.host_of(L), e.time_ns - sync_to, e.time_ns,
-                           std::min(sync_to, session) / 3))
-      continue;
+    if (gc_stopped_peer(nc.host_of(L), e.time_ns - sync_to, e.time_ns)) continue;
     // The learner the handler served (its address is in the thread name), when known.
     std::string learner = nc.resolve(e.server);
     const Event* best = nullptr;
@@ -775,8 +778,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     // A GC pause the follower's GC log shows in that silence (a third of syncLimit*tickTime or
     // more) is the pause: rule 5 adds it as logged (the handler may also have waited out a pause
     // of the leader's own, logged too).
-    if (gc_logged_over_min(nc.host_of(zk_node(*best)), e.time_ns - sync_to, best->time_ns,
-                           std::min(sync_to, session) / 3)) {
+    if (gc_stopped_peer(nc.host_of(zk_node(*best)), e.time_ns - sync_to, best->time_ns)) {
       used.insert(best);  // its exception is that pause's (not a leader loss for rule 3)
       continue;
     }
@@ -819,8 +821,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     // that pause (its deadline passed while it was stopped, or the leader dropped it meanwhile and
     // it found the connection closed on resume): rule 5's pause, not the leader's fault.
     std::erase_if(group, [&](const Event* x) {
-      return gc_logged_over_min(nc.host_of(zk_node(*x)), x->time_ns - sync_to, x->time_ns,
-                                std::min(sync_to, session) / 3);
+      return gc_stopped_peer(nc.host_of(zk_node(*x)), x->time_ns - sync_to, x->time_ns);
     });
     if (group.empty()) continue;
     nodes.clear();
@@ -831,8 +832,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     std::string Lhost = host_of_node.count(L) ? host_of_node[L] : "";
     if (covered(Lhost, g0.time_ns)) continue;
     // The leader's GC log shows it stopped in the followers' silence: that pause (rule 5).
-    if (gc_logged_over_min(Lhost, g0.time_ns - sync_to, g0.time_ns, std::min(sync_to, session) / 3))
-      continue;
+    if (gc_stopped_peer(Lhost, g0.time_ns - sync_to, g0.time_ns)) continue;
     // Followers whose own host was down (step 1) lost their leader because of it: nothing more to
     // infer from their timeouts (the network rules would read the same outage again as a cut or a
     // second interface down).
@@ -1085,6 +1085,15 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     int64_t lower, upper;
     bool leader_lost;  // a follower lost its leader in the same silence
   };
+  // Each peer's last state line at or before t.
+  auto states_at = [&](int64_t t) {
+    std::map<std::string, std::string> state;
+    for (const auto& k : keys) {
+      if (k.t_ns > t) break;
+      if (k.type == "state") state[k.node] = k.state;
+    }
+    return state;
+  };
   // Whether at some instant of [from, to] fewer than a majority of the peers were up and with a
   // leader: neither in a GC pause their GC log shows nor looking.
   auto quorum_lost_within = [&](int64_t from, int64_t to) {
@@ -1098,11 +1107,7 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
     for (const auto& k : keys)
       if (k.type == "state" && k.t_ns >= from && k.t_ns <= to) at.push_back(k.t_ns);
     for (int64_t t : at) {
-      std::map<std::string, std::string> state;  // node -> its last state at t
-      for (const auto& k : keys) {
-        if (k.t_ns > t) break;
-        if (k.type == "state") state[k.node] = k.state;
-      }
+      const auto state = states_at(t);
       int up = 0;
       for (const auto& [n, h] : nc.node_host) {
         bool paused = false;
@@ -1145,12 +1150,9 @@ std::vector<InferredFault> infer_faults(const Timeline& tl, const json& doc, int
         // S's own peer looking at some point of the silence (since before it, or from within
         // it): a server without a leader serves no client, whatever took its leader away.
         if (const std::string n = node_on(S); !si.leader_lost && !n.empty()) {
-          std::string at_lower;
-          for (const auto& k : keys) {
-            if (k.t_ns > lower) break;
-            if (k.node == n && k.type == "state") at_lower = k.state;
-          }
-          si.leader_lost = at_lower == "looking";
+          const auto at_lower = states_at(lower);
+          auto st = at_lower.find(n);
+          si.leader_lost = st != at_lower.end() && st->second == "looking";
           for (const auto* k : events_of(n, lower, errs[j]->time_ns))
             si.leader_lost = si.leader_lost || (k->type == "state" && k->state == "looking");
         }
