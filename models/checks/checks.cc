@@ -98,10 +98,13 @@ void Observer::on_record(const sim::Record& r) {
   }
 }
 
+// A peer counts for a serving leader only in broadcast (leading it or following it): stopping or
+// resuming any other peer cannot change who serves, and GC pauses (most records of a run with GC)
+// skip the recount.
 void Observer::pause_start(const std::string& node, sim::Time t) {
   NodeView& v = view(node);
   if (v.pauses++ == 0) v.stopped = true;
-  if (v.peer) update_zk(t);
+  if (v.peer && (v.leading_broadcast || v.following_broadcast)) update_zk(t);
 }
 
 void Observer::pause_end(const std::string& node, sim::Time t) {
@@ -110,7 +113,7 @@ void Observer::pause_end(const std::string& node, sim::Time t) {
     v.pauses = 0;
     v.stopped = false;
   }
-  if (v.peer) update_zk(t);
+  if (v.peer && (v.leading_broadcast || v.following_broadcast)) update_zk(t);
 }
 
 void Observer::set_stopped(const std::string& node, sim::Time t, bool crashed) {
