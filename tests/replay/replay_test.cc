@@ -370,6 +370,37 @@ TEST(ReplayLongFolder, CandidatesStopAtTheirHorizonAndExactStretchesAreNotSearch
   expect_exact(rt);
 }
 
+// Fitting candidates are simulated --jobs at a time and taken in order: the fit, the inferred
+// times and the comparison are the same with 1 thread and with 3 (batches of 3 split the grids
+// unevenly, and an exact candidate ends a search in the middle of a batch).
+TEST(ReplayJobs, TheFitDoesNotDependOnTheNumberOfThreads) {
+  json one = sim::read_json_file(bundled_scenario("ifdown-2022-08-04.json"), "s")["faults"][0];
+  json faults = json::array();
+  for (const char* at : {"70s", "430s"}) {
+    one["at"] = at;
+    faults.push_back(one);
+  }
+  std::string s = ifdown_2022_variant("jobs", "800s", faults);
+  fs::path logs = tmp("jobs-logs");
+  world::RunOptions ro;
+  ro.logs_dir = logs.string();
+  world::run(scenario::load(s), ro);
+  std::vector<json> reports;
+  for (int jobs : {1, 3}) {
+    Options o;
+    o.input = logs.string();
+    o.jobs = jobs;
+    reports.push_back(zksim::replay::replay(o, nullptr));
+  }
+  const json& fit = reports[0]["fit"];
+  ASSERT_TRUE(fit.is_object());
+  EXPECT_GE(fit["fault_searches"].get<int>(), 1);
+  EXPECT_GT(fit["simulations"].get<int>(), 20);
+  for (const char* k : {"fit", "calibration", "scenario", "baseline", "metrics"})
+    EXPECT_EQ(reports[0][k], reports[1][k]) << k;
+  EXPECT_EQ(reports[0]["scenario"]["faults"].size(), 2u);
+}
+
 // ---- partitions, one-way cuts, chained faults
 // -------------------------------------------------------
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <utility>
 
 #include "models/scenario/scenario.h"
@@ -1002,6 +1003,34 @@ json replay(const Options& opt, std::string* text) {
     int64_t cur_until = total_ns;
     int sims = 0, fitted = 0, skipped = 0;
     int64_t simulated_ns = 0;  // simulated time of every fitting run (candidates and full rounds)
+    // Candidates of one fault time are independent runs: opt.jobs threads simulate them, each a
+    // whole single-threaded run of its own (in a log folder of its own).
+    const size_t jobs = static_cast<size_t>(std::max(1, opt.jobs));
+    std::vector<fs::path> job_logs;
+    for (size_t k = 0; k < jobs; ++k)
+      job_logs.push_back(jobs == 1 ? sim_logs
+                                   : fs::path(sim_logs.string() + fmt::format(".fit{}", k)));
+    auto simulate_batch = [&](const std::vector<json>& docs) {
+      std::vector<SimOut> outs(docs.size());
+      if (docs.size() == 1) {
+        outs[0] = simulate(docs[0], su.dir, seed, job_logs[0], su.tz, true);
+        return outs;
+      }
+      std::vector<std::exception_ptr> errs(docs.size());
+      std::vector<std::thread> threads;
+      for (size_t k = 0; k < docs.size(); ++k)
+        threads.emplace_back([&, k] {
+          try {
+            outs[k] = simulate(docs[k], su.dir, seed, job_logs[k], su.tz, true);
+          } catch (...) {
+            errs[k] = std::current_exception();
+          }
+        });
+      for (auto& t : threads) t.join();
+      for (auto& e : errs)
+        if (e) std::rethrow_exception(e);
+      return outs;
+    };
     auto progress = [&](size_t i, const char* what) {
       if (opt.progress)
         opt.progress(
@@ -1064,19 +1093,38 @@ json replay(const Options& opt, std::string* text) {
             if (which == 1 && pass == 0)
               for (int64_t d : {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000})
                 if (b - d * kMs > a) cand.push_back(b - d * kMs);
-            for (int64_t c : cand) {
-              v = c;
-              if (v == keep && (pass == 1 || round > 0)) continue;
-              SimOut so = simulate(doc_for(), su.dir, seed, sim_logs, su.tz, true);
-              ++sims, simulated_ns += horizon;
-              auto sc = score(so, until_abs);
-              if (sc < local) {
-                local = sc, keep = v;
-                cur = std::move(so);
-                cur_until = horizon;
+            // Candidates are simulated opt.jobs at a time and taken in order, as one at a time
+            // would: the first better one is kept, an exact one ends the search (the rest of its
+            // batch is dropped unseen), so the fit does not depend on the number of jobs.
+            std::vector<int64_t> todo;
+            for (int64_t c : cand)
+              if (!(c == keep && (pass == 1 || round > 0))) todo.push_back(c);
+            bool done = false;
+            for (size_t from = 0; from < todo.size() && !done; from += jobs) {
+              size_t n = std::min(jobs, todo.size() - from);
+              std::vector<json> docs;
+              for (size_t k = 0; k < n; ++k) {
+                v = todo[from + k];
+                docs.push_back(doc_for());
               }
-              progress(i, which == 0 ? " (start)" : " (end)");
-              if (local == exact) break;
+              v = keep;
+              std::vector<SimOut> outs = simulate_batch(docs);
+              for (size_t k = 0; k < n; ++k) {
+                // (one at a time, a candidate equal to the time just kept would be skipped)
+                if (todo[from + k] == keep && (pass == 1 || round > 0)) continue;
+                ++sims, simulated_ns += horizon;
+                auto sc = score(outs[k], until_abs);
+                if (sc < local) {
+                  local = sc, keep = todo[from + k];
+                  cur = std::move(outs[k]);
+                  cur_until = horizon;
+                }
+                progress(i, which == 0 ? " (start)" : " (end)");
+                if (local == exact) {
+                  done = true;
+                  break;
+                }
+              }
             }
           }
           v = keep;  // `cur` is the simulation of these times
@@ -1096,6 +1144,7 @@ json replay(const Options& opt, std::string* text) {
       best = score(base);
       if (best == std::make_pair(int64_t{0}, int64_t{0}) || !(best < before)) break;
     }
+    for (size_t k = 0; jobs > 1 && k < jobs; ++k) fs::remove_all(job_logs[k], ec);
     fit_stats = json{{"simulations", sims},
                      {"simulated_s", static_cast<double>(simulated_ns) / kS},
                      {"fault_searches", fitted},

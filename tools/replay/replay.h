@@ -46,6 +46,9 @@ struct Options {
   int fit_steps = 20;  // candidates per bounded fault time (0 = no fitting)
   // Fitting simulates a fault's candidates up to this long after the fault's last possible time.
   int64_t fit_horizon_ns = 300'000'000'000;
+  // Threads simulating fitting candidates (each run stays single-threaded); the result does not
+  // depend on it.
+  int jobs = 1;
   // Called with a one-line status while fitting (the CLI shows it on a terminal).
   std::function<void(const std::string&)> progress;
   bool lenient = false;  // accept binary files and damaged lines (noted) instead of exit 2

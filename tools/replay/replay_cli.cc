@@ -53,6 +53,9 @@ void register_replay(CLI::App& app, int& exit_code) {
   c->add_option("--fit-horizon", *horizon,
                 "How far past a fault's last possible time its candidates are simulated and "
                 "scored (default 300s)");
+  c->add_option("--jobs", o->jobs,
+                "Threads simulating fitting candidates (the result does not depend on it)")
+      ->check(CLI::Range(1, 256));
   c->add_flag("--lenient", o->lenient,
               "Skip binary files and damaged lines (noted) instead of refusing them");
   c->callback([o, tol, horizon, &exit_code] {
