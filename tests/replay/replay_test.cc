@@ -98,6 +98,15 @@ std::string ifdown_2022_variant(const std::string& name, const std::string& dura
   return path;
 }
 
+// Runs a scenario with its logs written to a scratch folder `name`; returns the folder.
+fs::path run_to_logs(const std::string& scenario_path, const std::string& name) {
+  fs::path logs = tmp(name);
+  world::RunOptions ro;
+  ro.logs_dir = logs.string();
+  world::run(scenario::load(scenario_path), ro);
+  return logs;
+}
+
 // Exact round trip of an inferred scenario: every key event within 1 ms, nothing missing or extra,
 // the same metrics from the logs and from the simulator.
 void expect_exact(const RoundTrip& rt) {
@@ -322,10 +331,7 @@ TEST(ReplayMetaRestart, KilledMetaOnTheLeadersHostIsNotAPauseOfItsZooKeeper) {
       {json{{"at", "100s"}, {"kind", "crash"}, {"target", "meta:node3"}, {"restartAfter", "20s"}},
        iso});
   std::string path = ifdown_2022_variant("meta-kill-on-leader-host", "250s", faults);
-  fs::path logs = tmp("meta-kill-on-leader-host-logs");
-  world::RunOptions ro;
-  ro.logs_dir = logs.string();
-  world::run(scenario::load(path), ro);
+  fs::path logs = run_to_logs(path, "meta-kill-on-leader-host-logs");
   Options o;
   o.input = logs.string();  // no --config
   json r = zksim::replay::replay(o, nullptr);
@@ -381,10 +387,7 @@ TEST(ReplayJobs, TheFitDoesNotDependOnTheNumberOfThreads) {
     faults.push_back(one);
   }
   std::string s = ifdown_2022_variant("jobs", "800s", faults);
-  fs::path logs = tmp("jobs-logs");
-  world::RunOptions ro;
-  ro.logs_dir = logs.string();
-  world::run(scenario::load(s), ro);
+  fs::path logs = run_to_logs(s, "jobs-logs");
   std::vector<json> reports;
   for (int jobs : {1, 3}) {
     Options o;
@@ -399,6 +402,46 @@ TEST(ReplayJobs, TheFitDoesNotDependOnTheNumberOfThreads) {
   for (const char* k : {"fit", "calibration", "scenario", "baseline", "metrics"})
     EXPECT_EQ(reports[0][k], reports[1][k]) << k;
   EXPECT_EQ(reports[0]["scenario"]["faults"].size(), 2u);
+}
+
+// A fault's search looks only up to its horizon; a time that matches that stretch better can still
+// spoil what comes after it. With a 5 s horizon, the isolation at 3900 s (fault 6) is fitted to a
+// time whose timeline is worse by the next fault's horizon (an extra key event there): the fit
+// puts it back, and the whole run matches exactly (139 key events, none missing or extra; without
+// the look-ahead one is extra).
+TEST(ReplayLongFolder, AFittedTimeThatSpoilsTheNextStretchIsPutBack) {
+  json one = sim::read_json_file(bundled_scenario("ifdown-2022-08-04.json"), "s")["faults"][0];
+  json faults = json::array();
+  for (int i = 0; i < 8; ++i) {
+    std::string at = std::to_string(300 + i * 600) + "s";
+    if (i % 3 == 0) {
+      json f = one;
+      f["at"] = at;
+      faults.push_back(f);
+    } else if (i % 3 == 1) {
+      faults.push_back({{"at", at}, {"kind", "pause"}, {"target", "zk:leader"}, {"for", "7s"}});
+    } else {
+      faults.push_back(
+          {{"at", at}, {"kind", "crash"}, {"target", "meta:leader"}, {"restartAfter", "20s"}});
+    }
+  }
+  std::string s = ifdown_2022_variant("lookahead", "4860s", faults);
+  fs::path logs = run_to_logs(s, "lookahead-logs");
+  Options o;
+  o.input = logs.string();
+  o.fit_horizon_ns = 5'000'000'000;
+  o.fit_steps = 6;
+  json r = zksim::replay::replay(o, nullptr);
+  ASSERT_EQ(r["scenario"]["faults"].size(), 8u) << r["scenario"]["faults"].dump(1);
+  EXPECT_GE(r["fit"]["fault_fits_reverted"].get<int>(), 1);
+  bool put_back = false;
+  for (const auto& c : r["calibration"])
+    put_back |=
+        c.value("reverted", false) && c["fault"] == 6 && c["worse_by_the_horizon_of_fault"] == 7;
+  EXPECT_TRUE(put_back) << r["calibration"].dump(1);
+  EXPECT_EQ(r["baseline"]["matched"].get<int>(), 139);
+  EXPECT_EQ(r["baseline"]["missing"].get<int>(), 0);
+  EXPECT_EQ(r["baseline"]["extra"].get<int>(), 0);
 }
 
 // ---- partitions, one-way cuts, chained faults

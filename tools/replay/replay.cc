@@ -1001,7 +1001,7 @@ json replay(const Options& opt, std::string* text) {
     auto best = score(base);
     SimOut cur = base;  // the current times, simulated up to cur_until
     int64_t cur_until = total_ns;
-    int sims = 0, fitted = 0, skipped = 0;
+    int sims = 0, fitted = 0, skipped = 0, reverted = 0, faults_reverted = 0;
     int64_t simulated_ns = 0;  // simulated time of every fitting run (candidates and full rounds)
     // Candidates of one fault time are independent runs: opt.jobs threads simulate them, each a
     // whole single-threaded run of its own (in a log folder of its own).
@@ -1038,6 +1038,13 @@ json replay(const Options& opt, std::string* text) {
     };
     for (int round = 0; round < 3; ++round) {
       auto before = best;
+      // Each fault's search only looks up to its horizon: a time that matches its stretch better
+      // can still undo a later one (a heal on the other side of a race elects another leader,
+      // and every later fault then lands on a different ensemble). A round that leaves the whole
+      // timeline worse than it found it is undone.
+      const std::vector<InferredFault> faults_before = faults;
+      const SimOut base_before = base;
+      int last_moved = -1;
       for (size_t i = 0; i < faults.size(); ++i) {
         auto& fi = faults[i];
         bool has_at = fi.at_window.has_value(), has_end = fi.end_window && fi.end_ns;
@@ -1062,6 +1069,39 @@ json replay(const Options& opt, std::string* text) {
           cur = simulate(doc_for(), su.dir, seed, sim_logs, su.tz, true);
           cur_until = horizon;
           ++sims, simulated_ns += horizon;
+        }
+        // Look-ahead: the fault this round moved last must not leave the timeline up to this
+        // fault's horizon worse than the round found it (its own search looked only up to its
+        // own horizon); else its times go back.
+        if (last_moved >= 0 && score(base_before, until_abs) < score(cur, until_abs)) {
+          faults[last_moved] = faults_before[last_moved];
+          calibration.push_back(json{{"round", round},
+                                     {"fault", last_moved},
+                                     {"reverted", true},
+                                     {"worse_by_the_horizon_of_fault", i}});
+          last_moved = -1;
+          ++faults_reverted;
+          cur = simulate(doc_for(), su.dir, seed, sim_logs, su.tz, true);
+          cur_until = horizon;
+          ++sims, simulated_ns += horizon;
+          if (score(base_before, until_abs) < score(cur, until_abs)) {
+            // An earlier move did it: every fault before this one goes back to the round's
+            // start, whose timeline up to here is the one compared against.
+            for (size_t j = 0; j < i; ++j) {
+              if (faults[j].at_ns == faults_before[j].at_ns &&
+                  faults[j].end_ns == faults_before[j].end_ns)
+                continue;
+              faults[j] = faults_before[j];
+              calibration.push_back(json{{"round", round},
+                                         {"fault", j},
+                                         {"reverted", true},
+                                         {"worse_by_the_horizon_of_fault", i}});
+              ++faults_reverted;
+            }
+            cur = simulate(doc_for(), su.dir, seed, sim_logs, su.tz, true);
+            cur_until = horizon;
+            ++sims, simulated_ns += horizon;
+          }
         }
         if (exact_between(cur, su.epoch_ns + lo, until_abs)) {
           ++skipped;
@@ -1136,12 +1176,28 @@ json replay(const Options& opt, std::string* text) {
                                      {"unmatched", local.first},
                                      {"sum_abs_delta_ms", to_ms(local.second)}});
         }
+        if (fi.at_ns != faults_before[i].at_ns || fi.end_ns != faults_before[i].end_ns)
+          last_moved = static_cast<int>(i);
       }
       base = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
       ++sims, simulated_ns += total_ns;
       cur = base;
       cur_until = total_ns;
       best = score(base);
+      if (before < best) {
+        calibration.push_back(json{{"round", round},
+                                   {"reverted", true},
+                                   {"unmatched", best.first},
+                                   {"sum_abs_delta_ms", to_ms(best.second)},
+                                   {"unmatched_before", before.first},
+                                   {"sum_abs_delta_ms_before", to_ms(before.second)}});
+        faults = faults_before;
+        base = base_before;
+        cur = base;
+        best = before;
+        ++reverted;
+        break;
+      }
       if (best == std::make_pair(int64_t{0}, int64_t{0}) || !(best < before)) break;
     }
     for (size_t k = 0; jobs > 1 && k < jobs; ++k) fs::remove_all(job_logs[k], ec);
@@ -1149,6 +1205,8 @@ json replay(const Options& opt, std::string* text) {
                      {"simulated_s", static_cast<double>(simulated_ns) / kS},
                      {"fault_searches", fitted},
                      {"fault_searches_skipped_exact", skipped},
+                     {"rounds_reverted", reverted},
+                     {"fault_fits_reverted", faults_reverted},
                      {"horizon_s", static_cast<double>(opt.fit_horizon_ns) / kS}};
     if (opt.progress)
       opt.progress(fmt::format("{} fault search(es), {} skipped as already exact, {} simulations",
@@ -1303,10 +1361,13 @@ json replay(const Options& opt, std::string* text) {
   if (!fit_stats.empty())
     t += fmt::format(
         "  fitted in {} simulations ({:.0f} s simulated; {} fault search(es), {} skipped as "
-        "already exact)\n",
+        "already exact{})\n",
         fit_stats["simulations"].get<int>(), fit_stats["simulated_s"].get<double>(),
         fit_stats["fault_searches"].get<int>(),
-        fit_stats["fault_searches_skipped_exact"].get<int>());
+        fit_stats["fault_searches_skipped_exact"].get<int>(),
+        fit_stats["rounds_reverted"].get<int>() > 0
+            ? "; the last round undone: it matched the whole timeline worse"
+            : "");
   if (run_record.is_object()) {
     t += "  run record (zksim-run.json) applied:";
     for (const auto& a : run_record.value("faults_applied", json::array()))
