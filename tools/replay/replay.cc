@@ -1045,6 +1045,10 @@ json replay(const Options& opt, std::string* text) {
       const std::vector<InferredFault> faults_before = faults;
       const SimOut base_before = base;
       int last_moved = -1;
+      auto moved = [&](size_t j) {
+        return faults[j].at_ns != faults_before[j].at_ns ||
+               faults[j].end_ns != faults_before[j].end_ns;
+      };
       for (size_t i = 0; i < faults.size(); ++i) {
         auto& fi = faults[i];
         bool has_at = fi.at_window.has_value(), has_end = fi.end_window && fi.end_ns;
@@ -1064,43 +1068,38 @@ json replay(const Options& opt, std::string* text) {
           d["duration"] = dur(horizon);
           return d;
         };
-        progress(i, "");
-        if (cur_until < horizon) {
+        auto simulate_cur = [&] {  // the current times, up to this fault's horizon
           cur = simulate(doc_for(), su.dir, seed, sim_logs, su.tz, true);
           cur_until = horizon;
           ++sims, simulated_ns += horizon;
-        }
-        // Look-ahead: the fault this round moved last must not leave the timeline up to this
-        // fault's horizon worse than the round found it (its own search looked only up to its
-        // own horizon); else its times go back.
-        if (last_moved >= 0 && score(base_before, until_abs) < score(cur, until_abs)) {
-          faults[last_moved] = faults_before[last_moved];
+        };
+        // Fault j back to its times at the round's start, because the timeline up to fault i's
+        // horizon came out worse than the round's start.
+        auto put_back = [&](size_t j) {
+          faults[j] = faults_before[j];
           calibration.push_back(json{{"round", round},
-                                     {"fault", last_moved},
+                                     {"fault", j},
                                      {"reverted", true},
                                      {"worse_by_the_horizon_of_fault", i}});
-          last_moved = -1;
           ++faults_reverted;
-          cur = simulate(doc_for(), su.dir, seed, sim_logs, su.tz, true);
-          cur_until = horizon;
-          ++sims, simulated_ns += horizon;
-          if (score(base_before, until_abs) < score(cur, until_abs)) {
-            // An earlier move did it: every fault before this one goes back to the round's
-            // start, whose timeline up to here is the one compared against.
-            for (size_t j = 0; j < i; ++j) {
-              if (faults[j].at_ns == faults_before[j].at_ns &&
-                  faults[j].end_ns == faults_before[j].end_ns)
-                continue;
-              faults[j] = faults_before[j];
-              calibration.push_back(json{{"round", round},
-                                         {"fault", j},
-                                         {"reverted", true},
-                                         {"worse_by_the_horizon_of_fault", i}});
-              ++faults_reverted;
+        };
+        progress(i, "");
+        if (cur_until < horizon) simulate_cur();
+        // Look-ahead: the fault this round moved last must not leave the timeline up to this
+        // fault's horizon worse than the round found it (its own search looked only up to its
+        // own horizon); else its times go back, and if that was not it, every earlier move (the
+        // round's start is then what is simulated up to here).
+        if (last_moved >= 0) {
+          const auto start = score(base_before, until_abs);
+          if (start < score(cur, until_abs)) {
+            put_back(static_cast<size_t>(last_moved));
+            last_moved = -1;
+            simulate_cur();
+            if (start < score(cur, until_abs)) {
+              for (size_t j = 0; j < i; ++j)
+                if (moved(j)) put_back(j);
+              simulate_cur();
             }
-            cur = simulate(doc_for(), su.dir, seed, sim_logs, su.tz, true);
-            cur_until = horizon;
-            ++sims, simulated_ns += horizon;
           }
         }
         if (exact_between(cur, su.epoch_ns + lo, until_abs)) {
@@ -1136,9 +1135,11 @@ json replay(const Options& opt, std::string* text) {
             // Candidates are simulated opt.jobs at a time and taken in order, as one at a time
             // would: the first better one is kept, an exact one ends the search (the rest of its
             // batch is dropped unseen), so the fit does not depend on the number of jobs.
+            // The time kept is simulated again only in the first round's first grid.
+            auto tried = [&](int64_t c) { return c == keep && (pass == 1 || round > 0); };
             std::vector<int64_t> todo;
             for (int64_t c : cand)
-              if (!(c == keep && (pass == 1 || round > 0))) todo.push_back(c);
+              if (!tried(c)) todo.push_back(c);
             bool done = false;
             for (size_t from = 0; from < todo.size() && !done; from += jobs) {
               size_t n = std::min(jobs, todo.size() - from);
@@ -1150,8 +1151,8 @@ json replay(const Options& opt, std::string* text) {
               v = keep;
               std::vector<SimOut> outs = simulate_batch(docs);
               for (size_t k = 0; k < n; ++k) {
-                // (one at a time, a candidate equal to the time just kept would be skipped)
-                if (todo[from + k] == keep && (pass == 1 || round > 0)) continue;
+                if (tried(todo[from + k])) continue;  // the time just kept, as one at a time
+
                 ++sims, simulated_ns += horizon;
                 auto sc = score(outs[k], until_abs);
                 if (sc < local) {
@@ -1176,8 +1177,7 @@ json replay(const Options& opt, std::string* text) {
                                      {"unmatched", local.first},
                                      {"sum_abs_delta_ms", to_ms(local.second)}});
         }
-        if (fi.at_ns != faults_before[i].at_ns || fi.end_ns != faults_before[i].end_ns)
-          last_moved = static_cast<int>(i);
+        if (moved(i)) last_moved = static_cast<int>(i);
       }
       base = simulate(with_faults(faults), su.dir, seed, sim_logs, su.tz);
       ++sims, simulated_ns += total_ns;
