@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -492,6 +494,28 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
     if (h.address.empty()) h.address = h.name;
   }
   return sc;
+}
+
+namespace {
+// One word for a POSIX shell: as is when it holds only characters no shell treats specially,
+// else in single quotes (a single quote inside becomes '\'').
+std::string shell_word(const std::string& w) {
+  bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           (c != '\0' && std::strchr("@%+=:,./_-", c) != nullptr);
+  });
+  if (plain) return w;
+  std::string out = "'";
+  for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+std::string run_command(const std::string& path, uint64_t seed,
+                        const std::vector<std::string>& overrides) {
+  std::string out = fmt::format("zksim run {} --seed {}", shell_word(path), seed);
+  for (const auto& o : overrides) out += " --set " + shell_word(o);
+  return out;
 }
 
 Scenario load(const std::string& path, const std::vector<std::string>& overrides) {

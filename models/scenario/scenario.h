@@ -136,6 +136,11 @@ Scenario from_json(const nlohmann::json& doc, const std::string& file, const std
 // Reads, overrides, validates. Errors name the file (and line for JSON syntax errors).
 Scenario load(const std::string& path, const std::vector<std::string>& overrides = {});
 
+// The `zksim run` command line that reruns `path` with `seed` and the given overrides, each word
+// quoted for a POSIX shell when it needs it: what a run or sweep prints after "reproduce:".
+std::string run_command(const std::string& path, uint64_t seed,
+                        const std::vector<std::string>& overrides = {});
+
 // Renders a scenario back to JSON (used by fuzz and replay to write replayable files).
 nlohmann::json fault_to_json(const FaultSpec& f);
 

@@ -250,6 +250,11 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
                        {"trace_hash", res.trace_hash}, {"faults_applied", applied},
                        {"scenario", sc.doc},           {"metrics", to_json(res)["metrics"]}};
     if (!gc_source.empty()) rec["gc_model"] = gc_source;
+    // Where the scenario's relative paths (a GC model) resolve: `replay --faults record` reruns
+    // the recorded scenario from here.
+    std::error_code ec;
+    auto dir = std::filesystem::absolute(sc.dir.empty() ? "." : sc.dir, ec);
+    if (!ec) rec["scenario_dir"] = dir.lexically_normal().string();
     std::ofstream out(std::filesystem::path(opt.logs_dir) / "zksim-run.json");
     out << rec.dump(1) << "\n";
     if (!out)

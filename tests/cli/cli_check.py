@@ -87,6 +87,22 @@ def exit_codes(zksim, src, out):
     # A violated check exits 1 and prints how to reproduce it.
     p = run(zksim, scen, "--set", "checks.maxZkUnavailable=1ms", "--seed", "5", check_rc=1)
     assert "VIOLATED" in p.stdout and "reproduce: zksim run" in p.stdout and "--seed 5" in p.stdout
+    # The printed command reruns the same run: overrides included (quoted for the shell, here a
+    # JSON value with spaces and quotes), so it gives the same trace hash and violation.
+    faults = '[{"kind": "pause", "target": "zk:leader", "at": "20s", "for": "9s"}]'
+    p = run(zksim, scen, "--seed", "5", "--set", "checks.maxZkUnavailable=1ms", "--set",
+            "faults=" + faults, check_rc=1)
+    line = [l for l in p.stdout.splitlines() if l.startswith("reproduce: ")][-1]
+    assert "checks.maxZkUnavailable=1ms" in line and "9s" in line, line
+    cmd = line[len("reproduce: "):]
+    assert cmd.startswith("zksim run ")
+    q = subprocess.run(f"exec {zksim} run {cmd[len('zksim run '):]} --json", shell=True,
+                       capture_output=True, text=True, timeout=600)
+    assert q.returncode == 1, (cmd, q.returncode, q.stderr[-1000:])
+    a = json.loads(run(zksim, scen, "--seed", "5", "--set", "checks.maxZkUnavailable=1ms",
+                       "--set", "faults=" + faults, "--json").stdout)
+    b = json.loads(q.stdout)
+    assert a["trace_hash"] == b["trace_hash"] and a["violations"] == b["violations"], (a, b)
     p = run(zksim, scen, check_rc=0)
     assert "seed=1 trace_hash=" in p.stdout
 

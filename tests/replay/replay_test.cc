@@ -69,16 +69,19 @@ struct RoundTrip {
   json report;
 };
 
-RoundTrip round_trip(const std::string& scenario_path, const std::string& faults) {
+// `with_config`: replay with --config the scenario (else the configuration comes from the folder).
+RoundTrip round_trip(const std::string& scenario_path, const std::string& faults,
+                     bool with_config = true) {
   scenario::Scenario sc = scenario::load(scenario_path);
-  fs::path logs = tmp(fs::path(scenario_path).stem().string() + "-" + faults);
+  fs::path logs = tmp(fs::path(scenario_path).stem().string() + "-" + faults +
+                      (with_config ? "" : "-noconfig"));
   world::RunOptions ro;
   ro.logs_dir = logs.string();
   RoundTrip rt;
   rt.original = world::run(sc, ro);
   Options o;
   o.input = logs.string();
-  o.config = scenario_path;
+  if (with_config) o.config = scenario_path;
   o.faults = faults;
   rt.report = zksim::replay::replay(o, nullptr);
   return rt;
@@ -715,15 +718,22 @@ TEST(ReplayPartition, ExpiryOfAConnectedSessionAndTheSideOfAOneClientSilence) {
 }
 
 TEST(ReplayRoundTrip, RunRecordReproducesTheRunExactly) {
+  // With --config the scenario, and without: the run record holds the scenario that ran (and
+  // where its GC model lies), so the folder alone replays the run.
   for (const std::string& s : bundled()) {
-    SCOPED_TRACE(s);
-    RoundTrip rt = round_trip(s, "record");
-    EXPECT_EQ(rt.report["baseline_trace_hash"], rt.original.trace_hash);
-    EXPECT_EQ(rt.report["baseline"]["missing"].get<int>(), 0);
-    EXPECT_EQ(rt.report["baseline"]["extra"].get<int>(), 0);
-    EXPECT_EQ(rt.report["baseline"]["max_abs_delta_ms"].get<double>(), 0.0);
-    EXPECT_EQ(world::to_json(rt.original)["metrics"], rt.report["metrics"]["baseline_run"]);
-    EXPECT_EQ(rt.report["metrics"]["recorded_run"], rt.report["metrics"]["baseline_run"]);
+    for (bool with_config : {true, false}) {
+      SCOPED_TRACE(s + (with_config ? " --config" : " (no --config)"));
+      RoundTrip rt = round_trip(s, "record", with_config);
+      if (!with_config) {
+        EXPECT_EQ(rt.report["config"], "the run record zksim-run.json");
+      }
+      EXPECT_EQ(rt.report["baseline_trace_hash"], rt.original.trace_hash);
+      EXPECT_EQ(rt.report["baseline"]["missing"].get<int>(), 0);
+      EXPECT_EQ(rt.report["baseline"]["extra"].get<int>(), 0);
+      EXPECT_EQ(rt.report["baseline"]["max_abs_delta_ms"].get<double>(), 0.0);
+      EXPECT_EQ(world::to_json(rt.original)["metrics"], rt.report["metrics"]["baseline_run"]);
+      EXPECT_EQ(rt.report["metrics"]["recorded_run"], rt.report["metrics"]["baseline_run"]);
+    }
   }
 }
 

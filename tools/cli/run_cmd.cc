@@ -62,8 +62,8 @@ int do_run(const RunArgs& a) {
     fmt::print(stderr, "zksim run: {}\n", e.what());
     return 2;
   } catch (const sim::InvariantError& e) {
-    fmt::print(stderr, "zksim run: {}\nseed={}\nreproduce: zksim run {} --seed {}\n", e.what(),
-               seed, a.scenario, seed);
+    fmt::print(stderr, "zksim run: {}\nseed={}\nreproduce: {}\n", e.what(), seed,
+               scenario::run_command(a.scenario, seed, a.sets));
     return 3;
   }
   r.wall_ms =
@@ -103,7 +103,7 @@ int do_run(const RunArgs& a) {
       "\nseed={} trace_hash={} events={} records={} sim={:.0f}ms wall={:.1f}ms ({:.0f}x real "
       "time)\n",
       r.seed, r.trace_hash, r.events, r.records, r.sim_time.to_ms_f(), r.wall_ms, speed);
-  if (rc != 0) fmt::print("reproduce: zksim run {} --seed {}\n", a.scenario, r.seed);
+  if (rc != 0) fmt::print("reproduce: {}\n", scenario::run_command(a.scenario, r.seed, a.sets));
   return rc;
 }
 

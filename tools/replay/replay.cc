@@ -636,6 +636,12 @@ json replay(const Options& opt, std::string* text) {
     } else {
       zoo = opt.config;
     }
+  } else if (opt.faults == "record" && run_record.is_object() && run_record.contains("scenario") &&
+             run_record["scenario"].is_object()) {
+    // The recorded run's own scenario: with its faults and seed, the run itself.
+    su.doc = run_record["scenario"];
+    su.config_source = "the run record zksim-run.json";
+    su.dir = run_record.value("scenario_dir", in.string());
   } else if (auto z = find_zoo_cfg(opt.input)) {
     zoo = *z;
   }

@@ -1011,23 +1011,23 @@ int run_sweep(const Plan& plan, const RunConfig& cfg, RunReport* report) {
       } catch (const std::exception& e) {
         int code = dynamic_cast<const sim::ConfigError*>(&e) ? 2 : 3;  // 3: an internal failure
         std::string msg =
-            code == 3 ? fmt::format("point {} ({}): {}\nreproduce: zksim run {} --seed {} {}",
-                                    p.index, p.key, e.what(), plan.spec.scenario_path, seed,
-                                    [&] {
-                                      std::string s;
-                                      for (const auto& x : plan.spec.sets) s += " --set " + x;
-                                      for (size_t a = 0; a < p.values.size(); ++a) {
-                                        s += " --set " + plan.spec.axes[a].path + "=" + p.values[a];
-                                      }
-                                      if (plan.fuzz) {  // run `run`'s fault schedule
-                                        json fs = json::array();
-                                        for (const auto& f : fuzz_schedule(plan, run).faults)
-                                          fs.push_back(scenario::fault_to_json(f));
-                                        s += " --set 'faults=" + fs.dump() + "'";
-                                      }
-                                      return s;
-                                    }())
-                      : fmt::format("point {} ({}): {}", p.index, p.key, e.what());
+            code == 3
+                ? fmt::format("point {} ({}): {}\nreproduce: {}", p.index, p.key, e.what(),
+                              scenario::run_command(
+                                  plan.spec.scenario_path, seed,
+                                  [&] {
+                                    std::vector<std::string> sets = plan.spec.sets;
+                                    for (size_t a = 0; a < p.values.size(); ++a)
+                                      sets.push_back(plan.spec.axes[a].path + "=" + p.values[a]);
+                                    if (plan.fuzz) {  // run `run`'s fault schedule
+                                      json fs = json::array();
+                                      for (const auto& f : fuzz_schedule(plan, run).faults)
+                                        fs.push_back(scenario::fault_to_json(f));
+                                      sets.push_back("faults=" + fs.dump());
+                                    }
+                                    return sets;
+                                  }()))
+                : fmt::format("point {} ({}): {}", p.index, p.key, e.what());
         std::lock_guard<std::mutex> lk(mu);
         if (pos < err_pos) {
           err_pos = pos;
