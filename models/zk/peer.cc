@@ -114,23 +114,27 @@ void Peer::later(Duration d, F&& fn) {
 }
 
 template <class F>
-void Peer::f_send(F&& fn) {
+void Peer::f_send(std::string_view label, F&& fn) {
   if (!f_connected_) return;
   Peer* l = peer_by_sid(f_leader_);
   ConnId c = f_conn_;
-  sim().net.send(c, *this, [l, c, fn = std::forward<F>(fn)]() mutable { fn(l, c); });
+  sim().net.send(
+      c, *this, [l, c, fn = std::forward<F>(fn)]() mutable { fn(l, c); }, label);
 }
 
 template <class F>
-void Peer::l_send(LearnerHandler& h, F&& fn) {
+void Peer::l_send(LearnerHandler& h, std::string_view label, F&& fn) {
   if (h.sid == 0) return;
   Peer* f = peer_by_sid(h.sid);
   ConnId c = h.conn;
-  sim().net.send(c, *this, [f, c, fn = std::forward<F>(fn)]() mutable {
-    // The follower's generation at delivery time: packets are for whatever role it has now;
-    // the connection identity (c == its f_conn_) is what ties them to this leader.
-    fn(f, c, f->gen_);
-  });
+  sim().net.send(
+      c, *this,
+      [f, c, fn = std::forward<F>(fn)]() mutable {
+        // The follower's generation at delivery time: packets are for whatever role it has now;
+        // the connection identity (c == its f_conn_) is what ties them to this leader.
+        fn(f, c, f->gen_);
+      },
+      label);
 }
 
 Peer* Peer::peer_by_sid(int sid) {
@@ -793,7 +797,7 @@ void Peer::f_on_connected() {
   f_arm_read_timer();
   int me = myid_;
   int64_t acc = accepted_epoch_;
-  f_send([me, acc](Peer* l, ConnId c) { l->l_on_followerinfo(c, me, acc); });
+  f_send("FOLLOWERINFO", [me, acc](Peer* l, ConnId c) { l->l_on_followerinfo(c, me, acc); });
 }
 
 void Peer::f_packet() {
@@ -878,7 +882,7 @@ void Peer::f_on_leaderinfo(ConnId c, uint64_t g, int64_t epoch) {
     f_new_epoch_ = epoch;
     int64_t ce = current_epoch_;
     int64_t z = tree_.last_zxid;
-    f_send([ce, z](Peer* l, ConnId c) { l->l_on_ackepoch(c, ce, z); });
+    f_send("ACKEPOCH", [ce, z](Peer* l, ConnId c) { l->l_on_ackepoch(c, ce, z); });
     set_state(State::Following, Phase::Synchronization);
   });
 }
@@ -904,7 +908,7 @@ void Peer::f_on_newleader(ConnId c, uint64_t g, int64_t zxid) {
     f_last_packet_ = std::max(f_last_packet_, now() - f_read_timeout_);
     f_arm_read_timer();
     f_synced_ = true;
-    f_send([zxid](Peer* l, ConnId c) { l->l_on_ack(c, zxid, true); });
+    f_send("ACK", [zxid](Peer* l, ConnId c) { l->l_on_ack(c, zxid, true); });
   });
 }
 
@@ -925,7 +929,8 @@ void Peer::f_on_ping(ConnId c, uint64_t g) {
   f_packet();
   auto t = std::move(touches_);
   touches_.clear();
-  f_send([t = std::move(t)](Peer* l, ConnId c) mutable { l->l_on_ping_reply(c, std::move(t)); });
+  f_send("PING",
+         [t = std::move(t)](Peer* l, ConnId c) mutable { l->l_on_ping_reply(c, std::move(t)); });
 }
 
 void Peer::f_on_proposal(ConnId c, uint64_t g, const Txn& t) {
@@ -935,7 +940,7 @@ void Peer::f_on_proposal(ConnId c, uint64_t g, const Txn& t) {
   int64_t z = t.zxid;
   later(draw(cfg_.fsync_min, cfg_.fsync_max), [this, g, z] {
     if (g != gen_) return;
-    f_send([z](Peer* l, ConnId c) { l->l_on_ack(c, z, false); });
+    f_send("ACK", [z](Peer* l, ConnId c) { l->l_on_ack(c, z, false); });
   });
 }
 
@@ -1092,7 +1097,7 @@ void Peer::l_on_followerinfo(ConnId c, int sid, int64_t accepted_epoch) {
   }
   h->stage = LhStage::WaitAckEpoch;
   int64_t e = l_epoch_;
-  l_send(*h, [e](Peer* f, ConnId c, uint64_t g) { f->f_on_leaderinfo(c, g, e); });
+  l_send(*h, "LEADERINFO", [e](Peer* f, ConnId c, uint64_t g) { f->f_on_leaderinfo(c, g, e); });
 }
 
 void Peer::l_epoch_decided() {
@@ -1108,7 +1113,7 @@ void Peer::l_epoch_decided() {
   for (auto& [c, h] : lhs_) {
     if (h->stage == LhStage::WaitEpochQuorum) {
       h->stage = LhStage::WaitAckEpoch;
-      l_send(*h, [e](Peer* f, ConnId c, uint64_t g) { f->f_on_leaderinfo(c, g, e); });
+      l_send(*h, "LEADERINFO", [e](Peer* f, ConnId c, uint64_t g) { f->f_on_leaderinfo(c, g, e); });
     }
   }
 }
@@ -1170,15 +1175,19 @@ void Peer::l_start_sync(LearnerHandler& h) {
         fmt::format("Synchronizing with Learner sid: {} lastProcessedZxid={} peerLastZxid={}",
                     h->sid, hex(leader_zxid), hex(h->peer_last_zxid)));
     auto snap = std::make_shared<const DataTree>(tree_);
-    l_send(*h, [mode, snap](Peer* f, ConnId c, uint64_t g) { f->f_on_sync(c, g, mode, snap); });
+    l_send(*h,
+           mode == "snap"    ? "SNAP"
+           : mode == "trunc" ? "TRUNC"
+                             : "DIFF",
+           [mode, snap](Peer* f, ConnId c, uint64_t g) { f->f_on_sync(c, g, mode, snap); });
     // Proposals in flight follow the snapshot, then NEWLEADER.
     for (const auto& [z, o] : l_outstanding_) {
       auto t = std::make_shared<const Txn>(o.txn);
-      l_send(*h, [t](Peer* f, ConnId c, uint64_t g) { f->f_on_proposal(c, g, *t); });
+      l_send(*h, "PROPOSAL", [t](Peer* f, ConnId c, uint64_t g) { f->f_on_proposal(c, g, *t); });
     }
     h->forwarding = true;
     int64_t nz = make_zxid(l_epoch_, 0);
-    l_send(*h, [nz](Peer* f, ConnId c, uint64_t g) { f->f_on_newleader(c, g, nz); });
+    l_send(*h, "NEWLEADER", [nz](Peer* f, ConnId c, uint64_t g) { f->f_on_newleader(c, g, nz); });
   });
 }
 
@@ -1245,7 +1254,7 @@ void Peer::l_start_broadcast() {
 void Peer::l_send_uptodate(LearnerHandler& h) {
   if (h.uptodate_sent) return;
   h.uptodate_sent = true;
-  l_send(h, [](Peer* f, ConnId c, uint64_t g) { f->f_on_uptodate(c, g); });
+  l_send(h, "UPTODATE", [](Peer* f, ConnId c, uint64_t g) { f->f_on_uptodate(c, g); });
 }
 
 std::vector<int> Peer::synced_sids() const {
@@ -1281,7 +1290,8 @@ void Peer::l_tick() {
   }
   l_tick_skip_ = !l_tick_skip_;
   for (auto& [c, h] : lhs_) {
-    if (h->forwarding) l_send(*h, [](Peer* f, ConnId c, uint64_t g) { f->f_on_ping(c, g); });
+    if (h->forwarding)
+      l_send(*h, "PING", [](Peer* f, ConnId c, uint64_t g) { f->f_on_ping(c, g); });
   }
   uint64_t g = gen_;
   l_tick_timer_.arm(cfg_.tick / 2, [this, g] {
@@ -1317,7 +1327,7 @@ void Peer::l_on_revalidate(ConnId c, ConnId client, int64_t session, Duration ti
   l_packet(*h);
   if (l_stage_ != LeaderStage::Broadcast) return;
   bool valid = touch(session, timeout);
-  l_send(*h, [client, session, timeout, valid](Peer* f, ConnId c, uint64_t g) {
+  l_send(*h, "REVALIDATE", [client, session, timeout, valid](Peer* f, ConnId c, uint64_t g) {
     f->f_on_revalidate_reply(c, g, client, session, timeout, valid);
   });
 }
@@ -1370,7 +1380,7 @@ void Peer::l_submit(const WriteRequest& w) {
           ConnId cc = w.origin_conn;
           int32_t xid = w.xid;
           Op op = w.op;
-          l_send(*h, [cc, xid, op, rc](Peer* f, ConnId c, uint64_t g) {
+          l_send(*h, "error reply", [cc, xid, op, rc](Peer* f, ConnId c, uint64_t g) {
             f->f_on_error_reply(c, g, cc, xid, op, rc);
           });
         }
@@ -1387,7 +1397,8 @@ void Peer::l_submit(const WriteRequest& w) {
   o.acks = {myid_};
   for (auto& [c, h] : lhs_) {
     if (h->forwarding)
-      l_send(*h, [shared](Peer* f, ConnId c, uint64_t g) { f->f_on_proposal(c, g, *shared); });
+      l_send(*h, "PROPOSAL",
+             [shared](Peer* f, ConnId c, uint64_t g) { f->f_on_proposal(c, g, *shared); });
   }
   l_try_commit();
 }
@@ -1399,7 +1410,7 @@ void Peer::l_try_commit() {
     int64_t z = t.zxid;
     for (auto& [c, h] : lhs_) {
       if (h->forwarding)
-        l_send(*h, [z](Peer* f, ConnId c, uint64_t g) { f->f_on_commit(c, g, z); });
+        l_send(*h, "COMMIT", [z](Peer* f, ConnId c, uint64_t g) { f->f_on_commit(c, g, z); });
     }
     apply_committed(t);
   }
@@ -1576,7 +1587,8 @@ void Peer::apply_committed(const Txn& t) {
       if (ci == clients_.end() || !ci->second.api) continue;
       ClientApi* api = ci->second.api;
       WatchEvent ev{tr.type, tr.path};
-      sim().net.send(c, *this, [api, c, ev] { api->on_watch(c, ev); });
+      sim().net.send(
+          c, *this, [api, c, ev] { api->on_watch(c, ev); }, "WatchEvent");
     }
   }
   // FinalRequestProcessor: a closeSession that did not come through this server's connection
@@ -1667,7 +1679,8 @@ void Peer::c_reply(ConnId c, const Reply& r) {
   auto it = clients_.find(c);
   if (it == clients_.end() || !it->second.api) return;
   ClientApi* api = it->second.api;
-  sim().net.send(c, *this, [api, c, r] { api->on_reply(c, r); });
+  sim().net.send(
+      c, *this, [api, c, r] { api->on_reply(c, r); }, "Reply");
 }
 
 void Peer::c_finish_session_init(ConnId c, int64_t session, Duration timeout, bool valid) {
@@ -1685,7 +1698,9 @@ void Peer::c_finish_session_init(ConnId c, int64_t session, Duration timeout, bo
         fmt::format("Invalid session {} for client {}, probably expired", hex(session),
                     client_addr(c)));
   }
-  if (api) sim().net.send(c, *this, [api, c, resp] { api->on_connect_response(c, resp); });
+  if (api)
+    sim().net.send(
+        c, *this, [api, c, resp] { api->on_connect_response(c, resp); }, "ConnectResponse");
   if (!valid) c_close(c);
 }
 
@@ -1693,7 +1708,7 @@ void Peer::c_forward_write(const WriteRequest& w) {
   if (state_ == State::Leading) {
     l_submit(w);
   } else {
-    f_send([w](Peer* l, ConnId c) { l->l_on_request(c, w); });
+    f_send("REQUEST", [w](Peer* l, ConnId c) { l->l_on_request(c, w); });
   }
 }
 
@@ -1734,7 +1749,7 @@ void Peer::on_connect_request(ConnId conn, sim::ProcId client, const ConnectRequ
   log("INFO ", "NIOWorkerThread-2", "Learner@115", "Revalidating client: " + hex(req.session_id));
   pending_revalidations_[conn] = req.session_id;
   int64_t s = req.session_id;
-  f_send([conn, s, to](Peer* l, ConnId c) { l->l_on_revalidate(c, conn, s, to); });
+  f_send("REVALIDATE", [conn, s, to](Peer* l, ConnId c) { l->l_on_revalidate(c, conn, s, to); });
 }
 
 void Peer::on_request(ConnId conn, const Request& req) {

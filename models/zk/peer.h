@@ -227,7 +227,7 @@ class Peer : public sim::Process, public ApiHolder, public ServerApi {
   void f_arm_read_timer();
   void f_fail(const std::string& cause);
   template <class F>
-  void f_send(F&& fn);  // to the leader's handler: fn(Peer* leader, ConnId)
+  void f_send(std::string_view label, F&& fn);  // to the leader's handler: fn(Peer* leader, ConnId)
  public:
   // Leader -> follower packets (called on the follower's process).
   void f_on_leaderinfo(sim::ConnId c, uint64_t gen, int64_t epoch);
@@ -266,7 +266,8 @@ class Peer : public sim::Process, public ApiHolder, public ServerApi {
   void l_tick();
   void l_shutdown(const std::string& reason);
   template <class F>
-  void l_send(LearnerHandler& h, F&& fn);  // fn(Peer* follower, ConnId, follower gen)
+  void l_send(LearnerHandler& h, std::string_view label,
+              F&& fn);  // fn(Peer* follower, ConnId, follower gen)
   void l_submit(const WriteRequest& w);
   void l_try_commit();
   void l_write_load();

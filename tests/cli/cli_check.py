@@ -140,6 +140,16 @@ def perfetto(zksim, src, out, checker):
         doc = json.load(open(path))
         phases = {e["ph"] for e in doc["traceEvents"]}
         assert {"M", "b", "e", "s", "f"} <= phases, phases
+    # --messages traces every message: clients' requests and the servers' replies, elections'
+    # notifications and the Zab traffic between leader and followers.
+    t = os.path.join(out, "messages.jsonl")
+    run(zksim, os.path.join(src, "scenarios", "ifdown-2022-08-04.json"), "--trace", t,
+        "--messages", "--json")
+    sent = {json.loads(l).get("msg") for l in open(t) if '"net.send"' in l}
+    want = {"Ping", "Request", "ConnectRequest", "ConnectResponse", "Reply", "zk.notification",
+            "FOLLOWERINFO", "LEADERINFO", "ACKEPOCH", "DIFF", "NEWLEADER", "UPTODATE", "PROPOSAL",
+            "ACK", "COMMIT", "PING"}
+    assert want <= sent, want - sent
 
 
 def logs(zksim, src, out):

@@ -184,11 +184,16 @@ int do_fuzz(const FuzzArgs& a) {
   }
   bool write = !a.bench && !a.out.empty();
   std::string write_error;
+  auto failure_path = [&](const Failure& f) {
+    return (std::filesystem::path(a.out) /
+            fmt::format("{}-run{}.json", property_name(f.property), f.index))
+        .string();
+  };
   auto on_failure = [&](const Failure& f) {
     if (!write) return;
     std::error_code ec;
     std::filesystem::create_directories(a.out, ec);
-    std::string path = fmt::format("{}/{}-run{}.json", a.out, property_name(f.property), f.index);
+    std::string path = failure_path(f);
     std::string note = fmt::format(
         "zksim fuzz: breaks {} ({}). Campaign seed {}, run {} of {}, shrunk in {} runs. "
         "Violation: {}",
@@ -228,8 +233,7 @@ int do_fuzz(const FuzzArgs& a) {
     fmt::print("  minimal: {}\n", f.minimal_violation);
     fmt::print("{}", describe(f.minimal));
     if (write) {
-      std::string path = fmt::format("{}/{}-run{}.json", a.out, property_name(f.property), f.index);
-      fmt::print("  replay: zksim run {}\n", path);
+      fmt::print("  replay: zksim run {}\n", failure_path(f));
     }
   }
   if (!r.failures.empty() && r.shrink_wall_s > 0)
