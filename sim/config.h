@@ -31,13 +31,27 @@ class ConfigError : public std::runtime_error {
 // "200ms" (a string with a unit) or 0. Anything else is an error naming `path`.
 Duration json_duration(const nlohmann::json& j, const std::string& path);
 
-// A duration distribution in seconds (clamped at 0): either a duration string (constant) or an
+// The longest duration a distribution draws: a day. Heavy tails (a lognormal with mu 100, a
+// Weibull with shape 1e-6) would otherwise overflow the clock's 292 years of nanoseconds; no
+// latency, pause or gap in a run is anywhere near a day.
+constexpr double kMaxDrawnSeconds = 86400;
+
+// A duration distribution in seconds (clamped at 0 and kMaxDrawnSeconds): either a duration string (constant) or an
 // object {"dist": "lognormal", "median": "200us", "p99": "2ms"} / {"dist":"lognormal","mu":..,
 // "sigma":..} (of ln seconds) / {"dist":"exponential","mean":"5s"} / {"dist":"uniform","min":..,
 // "max":..} / {"dist":"normal","mean":..,"stddev":..} / {"dist":"gamma","shape":k,"scale":"1s"} /
 // {"dist":"weibull","shape":k,"scale":"1s"} / {"dist":"constant","value":"1ms"} /
 // {"dist":"empirical","quantiles":[[0,"1ms"],[0.5,"2ms"],[1,"9ms"]]}.
 Dist json_duration_dist(const nlohmann::json& j, const std::string& path);
+
+// Deepest nesting accepted in any JSON input: copying or destroying a parsed document recurses
+// once per level, so a file of 70,000 nested arrays would overflow the stack. Real inputs nest
+// less than 10 deep.
+constexpr int kMaxJsonDepth = 200;
+
+// Parses JSON text from `where` (a file name, or a flag). Errors (syntax, with the line; numbers
+// out of range; nesting deeper than kMaxJsonDepth) name `where`. Throws ConfigError.
+nlohmann::json parse_json_text(const std::string& text, const std::string& where);
 
 // Reads and parses a JSON file. Errors name the file ("cannot open <what> file") and, for syntax
 // errors, the line: "path:12: invalid JSON: ...". Throws ConfigError.

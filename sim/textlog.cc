@@ -1,7 +1,13 @@
 #include "sim/textlog.h"
 
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
+
+#include "sim/config.h"
 
 namespace sim {
 
@@ -22,7 +28,9 @@ void TextLogs::line(const std::string& host, const std::string& file, const std:
     std::error_code ec;
     std::filesystem::create_directories(dir_ + "/" + folder, ec);
     std::FILE* f = std::fopen(path.c_str(), "w");
-    if (!f) throw std::runtime_error("cannot create log file " + path);
+    if (!f)
+      throw ConfigError("",
+                        fmt::format("cannot create log file {}: {}", path, std::strerror(errno)));
     it = files_.emplace(path, f).first;
   }
   std::fwrite(text.data(), 1, text.size(), it->second);
@@ -30,7 +38,11 @@ void TextLogs::line(const std::string& host, const std::string& file, const std:
 }
 
 void TextLogs::flush() {
-  for (auto& [path, f] : files_) std::fflush(f);
+  for (auto& [path, f] : files_) {
+    if (std::fflush(f) != 0 || std::ferror(f))
+      throw ConfigError("",
+                        fmt::format("cannot write log file {}: {}", path, std::strerror(errno)));
+  }
 }
 
 // Howard Hinnant's days_from_civil / civil_from_days.

@@ -204,6 +204,17 @@ void Observer::finish(sim::Time end) {
     violations_.push_back(fmt::format("no meta leader for {} > maxMetaUnavailable {}",
                                       ms(m_.meta_unavailable.max), ms(*c.max_meta_unavailable)));
   }
+  // Windows without a leader are counted from the first one on (start-up is not an outage): a
+  // service that never came up is a violation of its own.
+  if (c.max_meta_unavailable && !meta.first_leader && sc_.meta.enabled && !sc_.meta.hosts.empty()) {
+    violations_.push_back(fmt::format("no meta leader in the whole run (maxMetaUnavailable {})",
+                                      ms(*c.max_meta_unavailable)));
+  }
+  if (c.max_zk_unavailable && !zk.first_leader) {
+    violations_.push_back(
+        fmt::format("no ZooKeeper leader in broadcast in the whole run (maxZkUnavailable {})",
+                    ms(*c.max_zk_unavailable)));
+  }
   if (c.max_zk_unavailable && m_.zk_unavailable.max > *c.max_zk_unavailable) {
     violations_.push_back(
         fmt::format("no ZooKeeper leader in broadcast for {} > maxZkUnavailable {}",

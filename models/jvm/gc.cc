@@ -34,9 +34,14 @@ void GcProcess::schedule_next() {
   // Pauses start on a whole millisecond and last whole microseconds: the resolution of a JDK 8
   // GC log (date stamps in ms, lengths in 0.1 us), so the log says exactly what happened and a
   // replay from it reproduces the run. The shift (< 1 ms) is far below any timeout's scale.
+  // Two pauses never start in the same millisecond (a GC log could not tell them apart): a gap
+  // of 0 (a model fitted from pauses logged at one instant) or a JVM that is down when its pause
+  // comes moves the next start on, never back to the same instant.
   constexpr int64_t kMs = 1000000;
   int64_t at = (sim_.now() + wait).ns();
   at = (at + kMs - 1) / kMs * kMs;
+  if (last_start_ns_ >= 0) at = std::max(at, last_start_ns_ + kMs);
+  last_start_ns_ = at;
   sim_.engine.at(sim::Time::from_ns(at), [this] {
     if (!target_.alive()) {
       schedule_next();  // a crashed JVM has no heap to collect; keep the renewal clock going
@@ -116,16 +121,14 @@ sim::Dist series_dist(const nlohmann::json& s, const std::string& path) {
     throw ConfigError(path + ".family", "unknown family \"" + fam + "\"");
   }
   d.lo = 0;
+  d.hi = sim::kMaxDrawnSeconds;
   return d;
 }
 
 }  // namespace
 
 GcModel load_gc_model(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw sim::ConfigError("", fmt::format("{}: cannot open GC model", path));
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded()) throw sim::ConfigError("", fmt::format("{}: not valid JSON", path));
+  nlohmann::json j = sim::read_json_file(path, "GC model");
   try {
     if (!j.contains("kinds") || !j.at("kinds").is_object() || j.at("kinds").empty()) {
       throw sim::ConfigError("kinds",
@@ -140,6 +143,11 @@ GcModel load_gc_model(const std::string& path) {
       throw sim::ConfigError("kinds." + kind + ".gaps", "the model has no gap distribution");
     }
     m.interval = series_dist(k.at("gaps"), "kinds." + kind + ".gaps");
+    if (!(m.interval.quantile(0.5) > 0)) {
+      throw sim::ConfigError("kinds." + kind + ".gaps",
+                             "the median gap is 0 (pauses logged at one instant): not a rate a "
+                             "JVM can run at");
+    }
     m.source = path + " (" + kind + ")";
     return m;
   } catch (const sim::ConfigError& e) {

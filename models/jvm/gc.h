@@ -44,6 +44,7 @@ class GcProcess {
   uint64_t pauses_ = 0;
   sim::Duration total_;
   sim::Duration last_len_;
+  int64_t last_start_ns_ = -1;  // when the last pause was due (whole ms), -1 before the first
 };
 
 // Reads a gc-model.json written by `zksim gcfit` (the "young" kind, or the first kind present)

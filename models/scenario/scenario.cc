@@ -78,6 +78,13 @@ int64_t parse_epoch(const std::string& s, const std::string& path) {
     throw ConfigError(path,
                       fmt::format("expected a date-time like 2022-08-04T21:23:00, got \"{}\"", s));
   }
+  // A day the month does not have (2022-02-31) and negative fields are errors, not a roll-over.
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (y < 1970 || d > kDays[mo - 1] || (mo == 2 && d == 29 && !leap) || h < 0 || mi < 0 ||
+      sec < 0 || sec > 59) {
+    throw ConfigError(path, fmt::format("no such date-time: \"{}\" (from 1970 on)", s));
+  }
   int64_t ns = sim::ns_from_civil(y, mo, d, h, mi, sec);
   std::string t = tail;
   if (!t.empty() && t[0] == '.') {
@@ -108,6 +115,12 @@ int64_t parse_tz(const std::string& s, const std::string& path) {
   throw ConfigError(path,
                     fmt::format("unknown time zone \"{}\" (use UTC or an offset like +08:00)", s));
 }
+
+// A single server runs standalone (ZooKeeperServerMain: no election, no Zab), which the peer model
+// does not cover: it models quorum peers.
+constexpr const char* kStandalone =
+    "at least 2 peers: a single ZooKeeper server runs standalone (no leader election, no Zab), "
+    "which zksim does not model";
 
 FaultSpec parse_fault(const json& j, const std::string& path) {
   Obj o(j, path,
@@ -182,6 +195,27 @@ FaultSpec parse_fault(const json& j, const std::string& path) {
   if (f.kind == "pause" || f.kind == "crash" || f.kind == "restart")
     need(!f.target.empty(), "\"target\"");
   if (f.kind == "pause") need(f.duration.has_value(), "\"for\"");
+  if (f.kind == "crash" && f.duration)
+    throw ConfigError(o.sub("for"),
+                      "a crashed process stays down until restarted: give "
+                      "\"restartAfter\" (or a restart fault), not \"for\"");
+  if (f.kind != "crash" && f.restart_after)
+    throw ConfigError(
+        o.sub("restartAfter"),
+        fmt::format("only a crash fault takes \"restartAfter\", not a {} fault", f.kind));
+  if (f.kind == "cut" && f.from == f.to && f.from != "*")
+    throw ConfigError(o.sub("to"), fmt::format("\"{}\" cut from itself", f.to));
+  {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < f.groups.size(); ++i) {
+      std::string gp = fmt::format("{}.groups[{}]", path, i);
+      if (f.groups[i].empty()) throw ConfigError(gp, "an empty group");
+      for (const auto& h : f.groups[i]) {
+        if (!seen.insert(h).second)
+          throw ConfigError(gp, fmt::format("host \"{}\" is in two groups", h));
+      }
+    }
+  }
   return f;
 }
 
@@ -201,8 +235,14 @@ void apply_override(json& doc, const std::string& assignment) {
   }
   std::string path = assignment.substr(0, eq);
   std::string raw = assignment.substr(eq + 1);
+  // A value that is not JSON is taken as a string (zk.tickTime=3s); one that nests too deep is
+  // refused like any JSON input.
   json value = json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = raw;
+  if (value.is_discarded()) {
+    value = raw;
+  } else {
+    value = sim::parse_json_text(raw, "--set " + path);
+  }
   // Split "a.b[2].c" / "a.b.2.c" into components.
   std::vector<std::string> parts;
   std::string cur;
@@ -215,6 +255,11 @@ void apply_override(json& doc, const std::string& assignment) {
     }
   }
   if (!cur.empty()) parts.push_back(cur);
+  if (parts.empty()) {
+    throw ConfigError("--set", fmt::format("\"{}\" names no field (expected a path like "
+                                           "zk.tickTime=3s)",
+                                           assignment));
+  }
   json* node = &doc;
   std::string walked;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -299,10 +344,27 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
     ZkSpec& z = sc.zk;
     z.tick = o.dur("tickTime", z.tick);
     if (z.tick < sim::Duration::ms(1)) throw ConfigError("zk.tickTime", "must be at least 1ms");
+    // Timeouts are multiples of the tick (up to 1000 ticks): an hour keeps them far from overflow.
+    if (z.tick > sim::Duration::s(3600)) throw ConfigError("zk.tickTime", "must be at most 1h");
     z.init_limit = static_cast<int>(o.integer("initLimit", z.init_limit, 1, 1000));
     z.sync_limit = static_cast<int>(o.integer("syncLimit", z.sync_limit, 1, 1000));
     z.min_session_timeout = o.dur("minSessionTimeout", {});
     z.max_session_timeout = o.dur("maxSessionTimeout", {});
+    {
+      // ZooKeeper's defaults (2 and 20 ticks) where unset; it refuses min > max at startup.
+      sim::Duration lo =
+          z.min_session_timeout > sim::Duration::zero() ? z.min_session_timeout : z.tick * 2;
+      sim::Duration hi =
+          z.max_session_timeout > sim::Duration::zero() ? z.max_session_timeout : z.tick * 20;
+      if (hi < lo) {
+        throw ConfigError(
+            "zk.maxSessionTimeout",
+            fmt::format(
+                "{} is below the minimum session timeout ({}{}): ZooKeeper refuses to start",
+                sim::format_duration(hi), sim::format_duration(lo),
+                z.min_session_timeout > sim::Duration::zero() ? "" : ", 2 x tickTime"));
+      }
+    }
     z.write_rate_per_s = o.number("writeRate", 0, 0, 1e5);
     z.version = o.str("version", z.version);
     if (o.has("peers")) {
@@ -321,8 +383,10 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
         z.peers.push_back(p);
       }
       if (o.has("count")) throw ConfigError("zk.count", "give either \"peers\" or \"count\"");
+      if (z.peers.size() < 2) throw ConfigError("zk.peers", kStandalone);
     } else {
       int n = static_cast<int>(o.integer("count", 5, 1, 255));
+      if (n < 2) throw ConfigError("zk.count", kStandalone);
       for (int i = 1; i <= n; ++i) z.peers.push_back({i, fmt::format("node{}", i)});
     }
     for (const auto& p : z.peers) ensure_host(p.host);
@@ -343,6 +407,21 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
     m.start_jitter = o.dur("startJitter", m.start_jitter);
     if (m.session_timeout <= sim::Duration::zero())
       throw ConfigError("meta.sessionTimeout", "must be positive");
+    if (m.local_timer <= sim::Duration::zero())
+      throw ConfigError("meta.localTimer", "must be positive");
+    if (m.election_path.size() < 2 || m.election_path[0] != '/' || m.election_path.back() == '/' ||
+        m.election_path.find("//") != std::string::npos) {
+      throw ConfigError(
+          "meta.electionPath",
+          fmt::format("\"{}\" is not a znode path (like /zbs/meta)", m.election_path));
+    }
+    if (m.enabled && m.start_jitter >= sc.duration) {
+      throw ConfigError(
+          "meta.startJitter",
+          fmt::format("{} is not shorter than the run ({}): metas would start after "
+                      "its end",
+                      sim::format_duration(m.start_jitter), sim::format_duration(sc.duration)));
+    }
     if (o.has("hosts")) {
       const json& hs = o.array("hosts");
       for (size_t i = 0; i < hs.size(); ++i) {
@@ -350,6 +429,8 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
           throw ConfigError(fmt::format("meta.hosts[{}]", i), "expected a host name");
         m.hosts.push_back(hs[i].get<std::string>());
       }
+      if (m.enabled && m.hosts.empty())
+        throw ConfigError("meta.hosts", "empty: no meta to run (set meta.enabled false instead)");
     } else {
       for (const auto& p : sc.zk.peers) m.hosts.push_back(p.host);
     }
@@ -389,12 +470,18 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
       sc.gc_zk.enabled = true;
       if (g.is_string()) {
         sc.gc_zk.model_file = g.get<std::string>();
+        if (sc.gc_zk.model_file.empty())
+          throw ConfigError("gc.zk", "empty path (a gc-model.json from `zksim gcfit`)");
       } else {
         // {"model": F} alone, or {"pause": D, "interval": D} alone, or a model with either
         // overridden: e.g. durations fitted from a real GC log, gaps from the incident's own
         // statistics when the logged JVM collected at another rate.
         Obj go(g, "gc.zk", {"pause", "interval", "model", "comment"});
-        if (go.has("model")) sc.gc_zk.model_file = go.str("model", "");
+        if (go.has("model")) {
+          sc.gc_zk.model_file = go.str("model", "");
+          if (sc.gc_zk.model_file.empty())
+            throw ConfigError("gc.zk.model", "empty path (a gc-model.json from `zksim gcfit`)");
+        }
         if (!go.has("model") && (!go.has("pause") || !go.has("interval"))) {
           throw ConfigError("gc.zk",
                             "give a gc-model.json path (\"model\"), or both \"pause\" "
@@ -407,6 +494,8 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
         if (go.has("interval")) {
           sc.gc_zk.interval = sim::json_duration_dist(go.at("interval"), "gc.zk.interval");
           sc.gc_zk.has_interval = true;
+          if (!(sc.gc_zk.interval.quantile(0.5) > 0))
+            throw ConfigError("gc.zk.interval", "the median gap must be more than 0");
         }
       }
     }
@@ -439,7 +528,14 @@ Scenario from_json(const json& doc, const std::string& file, const std::string& 
     for (size_t i = 0; i < fs.size(); ++i) {
       std::string fp = fmt::format("faults[{}]", i);
       FaultSpec f = parse_fault(fs[i], fp);
+      // "*" (every host) only where a fault applies per link: the ends of a cut, a latency or
+      // loss fault's links.
+      bool per_link = f.kind == "cut" || f.kind == "latency" || f.kind == "loss";
       auto check_host = [&](const std::string& h, const char* key) {
+        if (h == "*" && !(per_link && (f.kind != "cut" || std::string(key) != "host"))) {
+          throw ConfigError(fp + "." + key,
+                            fmt::format("\"*\" (every host) is not a host for a {} fault", f.kind));
+        }
         if (!h.empty() && h != "*" && !sc.find_host(h)) {
           throw ConfigError(fp + "." + key, fmt::format("unknown host \"{}\"", h));
         }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,10 +28,23 @@ namespace {
 
 struct File {
   std::FILE* f = nullptr;
-  File(const std::string& path, const char* what) {
+  std::string path;
+  const char* what;
+  File(const std::string& p, const char* w) : path(p), what(w) {
     if (path.empty()) return;
     f = std::fopen(path.c_str(), "w");
     if (!f) throw sim::ConfigError("", fmt::format("cannot write {} file {}", what, path));
+  }
+  // Closes the file; a write that failed (a full disk) is an error, not a silently short file.
+  void close() {
+    if (!f) return;
+    bool ok = std::fflush(f) == 0 && !std::ferror(f);
+    int err = errno;
+    ok = std::fclose(f) == 0 && ok;
+    f = nullptr;
+    if (!ok)
+      throw sim::ConfigError(
+          "", fmt::format("cannot write {} file {}: {}", what, path, std::strerror(err)));
   }
   ~File() {
     if (f) std::fclose(f);
@@ -237,6 +253,8 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
   }
   s.trace.finish(s.now());
   s.logs.flush();
+  trace_file.close();
+  perfetto_file.close();
 
   res.trace_hash = opt.hash ? s.trace.hash_hex() : std::string();
   res.events = s.engine.events_processed();

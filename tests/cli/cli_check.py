@@ -84,6 +84,17 @@ def exit_codes(zksim, src, out):
     assert p.returncode == 2, p.returncode
     p = run(zksim, scen, "--trace", "/nonexistent-dir/t.jsonl", check_rc=2)
     assert "/nonexistent-dir/t.jsonl" in p.stderr
+    # A seed CLI11 would wrap or clamp, a --set that names no field, a trace that cannot be
+    # written (a full disk): exit 2 naming the flag or file, never a silently different run.
+    for bad in ("-1", "18446744073709551616", "1.5"):
+        p = run(zksim, scen, "--seed", bad, check_rc=2)
+        assert "--seed" in p.stderr and bad in p.stderr, p.stderr
+    p = run(zksim, scen, "--set", ".=5", check_rc=2)
+    assert "names no field" in p.stderr, p.stderr
+    if os.path.exists("/dev/full"):
+        for flag in ("--trace", "--perfetto"):
+            p = run(zksim, scen, flag, "/dev/full", check_rc=2)
+            assert "/dev/full" in p.stderr and "No space left" in p.stderr, p.stderr
     # A violated check exits 1 and prints how to reproduce it.
     p = run(zksim, scen, "--set", "checks.maxZkUnavailable=1ms", "--seed", "5", check_rc=1)
     assert "VIOLATED" in p.stdout and "reproduce: zksim run" in p.stdout and "--seed 5" in p.stdout

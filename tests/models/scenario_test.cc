@@ -733,3 +733,144 @@ TEST(Scenario, MetaStartAtNamesTheBadField) {
   d["meta"]["startAt"] = json::parse(R"({"node2":"1500ms"})");
   EXPECT_EQ(from_json(d, "x.json", ".").meta.start_at.at("node2"), sim::Duration::ms(1500));
 }
+
+// Values the loader used to accept and the run then hung on, failed an internal invariant with,
+// or ran as nonsense (found by an adversarial pass over the CLI, 2026-12-07).
+TEST(Scenario, ValuesThatCannotRunAreRefusedByName) {
+  auto with = [](const char* key_path, const json& v) {
+    json d = minimal();
+    d["meta"] = json::object();
+    scenario::apply_override(d, std::string(key_path) + "=" + v.dump());
+    return d;
+  };
+  expect_error(with("zk.count", 1), {"zk.count", "at least 2 peers", "standalone"});
+  expect_error(with("zk.peers", json::array()), {"zk.peers", "at least 2 peers"});
+  expect_error(with("zk.tickTime", "2h"), {"zk.tickTime", "at most 1h"});
+  expect_error(with("zk.maxSessionTimeout", "1ms"),
+               {"zk.maxSessionTimeout", "below the minimum session timeout (4s, 2 x tickTime)"});
+  json d = with("zk.minSessionTimeout", "10s");
+  d["zk"]["maxSessionTimeout"] = "5s";
+  expect_error(d, {"zk.maxSessionTimeout", "5s is below the minimum session timeout (10s)"});
+  expect_error(with("meta.localTimer", "0"), {"meta.localTimer", "positive"});
+  expect_error(with("meta.electionPath", ""), {"meta.electionPath", "not a znode path"});
+  expect_error(with("meta.electionPath", "/zbs//meta"), {"meta.electionPath"});
+  expect_error(with("meta.hosts", json::array()), {"meta.hosts", "empty"});
+  expect_error(with("meta.startJitter", "30s"), {"meta.startJitter", "not shorter than the run"});
+  expect_error(with("gc.zk", ""), {"gc.zk", "empty path"});
+  expect_error(with("gc.zk", json{{"model", ""}}), {"gc.zk.model", "empty path"});
+  expect_error(with("gc.zk", json{{"pause", "0"}, {"interval", "0"}}),
+               {"gc.zk.interval", "median gap must be more than 0"});
+  expect_error(with("logs.epoch", "2022-02-31T00:00:00"), {"logs.epoch", "no such date-time"});
+  expect_error(with("logs.epoch", "2023-02-29T00:00:00"), {"logs.epoch", "no such date-time"});
+  EXPECT_NO_THROW(from_json(with("logs.epoch", "2024-02-29T00:00:00"), "x.json", "."));
+}
+
+TEST(Scenario, FaultsThatMeanNothingAreRefusedByName) {
+  auto fault = [](const char* f) {
+    json d = minimal();
+    d["faults"] = json::array({json::parse(f)});
+    return d;
+  };
+  expect_error(fault(R"({"at":"1s","kind":"ifdown","host":"*","for":"1s"})"),
+               {"faults[0].host", "\"*\"", "ifdown"});
+  expect_error(fault(R"({"at":"1s","kind":"partition","host":"*","for":"1s"})"),
+               {"faults[0].host", "\"*\"", "partition"});
+  expect_error(fault(R"({"at":"1s","kind":"crash","target":"zk:1","for":"5s"})"),
+               {"faults[0].for", "restartAfter"});
+  expect_error(
+      fault(R"({"at":"1s","kind":"pause","target":"zk:1","for":"1s","restartAfter":"1s"})"),
+      {"faults[0].restartAfter", "only a crash"});
+  expect_error(fault(R"({"at":"1s","kind":"cut","from":"node1","to":"node1","for":"1s"})"),
+               {"faults[0].to", "cut from itself"});
+  expect_error(fault(R"({"at":"1s","kind":"partition","groups":[[],[]],"for":"1s"})"),
+               {"faults[0].groups[0]", "empty group"});
+  expect_error(fault(R"({"at":"1s","kind":"partition","groups":[["node1"],["node1","node2"]],
+                         "for":"1s"})"),
+               {"faults[0].groups[1]", "\"node1\" is in two groups"});
+  // Still accepted: "*" for the ends of a cut and for latency/loss links; one group against the
+  // rest.
+  for (const char* ok :
+       {R"({"at":"1s","kind":"cut","from":"node1","to":"*","for":"1s"})",
+        R"({"at":"1s","kind":"latency","host":"*","latency":"5ms","for":"1s"})",
+        R"({"at":"1s","kind":"partition","groups":[["node1","node2"]],"for":"1s"})"})
+    EXPECT_NO_THROW(from_json(fault(ok), "x.json", ".")) << ok;
+}
+
+TEST(Scenario, JsonInputsThatWouldCrashTheLoaderAreErrors) {
+  auto dir = std::filesystem::temp_directory_path() / "zksim-scenario-test";
+  std::filesystem::create_directories(dir);
+  // 70,000 nested arrays: copying the parsed document would recurse that deep (a segfault).
+  auto deep = dir / "deep.json";
+  std::ofstream(deep) << R"({"duration":"1s","comment":)" << std::string(70000, '[')
+                      << std::string(70000, ']') << "}";
+  try {
+    scenario::load(deep.string());
+    FAIL();
+  } catch (const sim::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("deep.json: invalid JSON: nested deeper than"),
+              std::string::npos)
+        << e.what();
+  }
+  auto big = dir / "big-number.json";
+  std::ofstream(big) << R"({"duration":"1s","seed":1e400})";
+  try {
+    scenario::load(big.string());
+    FAIL();
+  } catch (const sim::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("big-number.json: invalid JSON"), std::string::npos)
+        << e.what();
+  }
+  try {
+    scenario::load(dir.string());
+    FAIL();
+  } catch (const sim::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("a folder, not a scenario file"), std::string::npos)
+        << e.what();
+  }
+  json d = minimal();
+  EXPECT_THROW(scenario::apply_override(d, ".=5"), sim::ConfigError);
+  EXPECT_THROW(
+      scenario::apply_override(d, "comment=" + std::string(300, '[') + std::string(300, ']')),
+      sim::ConfigError);
+}
+
+// A GC model whose pauses outlast its gaps, on a JVM that crashes: the next pause was due at the
+// instant the JVM was found down, over and over (the run never ended). Pauses now start at least
+// a millisecond apart.
+TEST(World, GcPausesLongerThanTheirGapsOnACrashedJvmStillEnd) {
+  json d = minimal();
+  d["gc"] = json{{"zk", {{"pause", "2s"}, {"interval", "1s"}}}};
+  d["faults"] = json::parse(R"([{"at":"5s","kind":"crash","target":"zk:1","restartAfter":"10s"}])");
+  scenario::Scenario sc = from_json(d, "x.json", ".");
+  world::RunResult r = world::run(sc, {});
+  EXPECT_EQ(r.sim_time, sim::Duration::s(30));
+  EXPECT_LT(r.events, 20000u);
+  // Back-to-back 2 s pauses: 15 per JVM in 30 s, 5 fewer on zk:1 while it is down for 10 s.
+  EXPECT_EQ(r.metrics.gc_pauses, 70u);
+}
+
+// A latency draw past a day is clamped there (it used to overflow the clock: an internal failure).
+TEST(World, AbsurdLatencyTailsAreClampedNotOverflowed) {
+  json d = minimal();
+  d["network"] = json{{"latency", {{"dist", "lognormal"}, {"mu", 100}, {"sigma", 20}}}};
+  scenario::Scenario sc = from_json(d, "x.json", ".");
+  world::RunResult r = world::run(sc, {});
+  EXPECT_EQ(r.sim_time, sim::Duration::s(30));
+  EXPECT_EQ(r.metrics.zk_elections, 0u);  // no message arrives within the run
+}
+
+// Unavailability counts from the first leader on; an ensemble that never elects one breaks
+// maxZkUnavailable on its own (it used to pass with "no zk leader 0 windows").
+TEST(World, AServiceThatNeverComesUpBreaksItsUnavailabilityBound) {
+  json d = minimal();
+  d["network"] = json{{"latency", "1h"}};
+  d["meta"] = json::object();
+  d["checks"] = json{{"maxZkUnavailable", "1s"}, {"maxMetaUnavailable", "1s"}};
+  world::RunResult r = world::run(from_json(d, "x.json", "."), {});
+  ASSERT_EQ(r.violations.size(), 2u);
+  EXPECT_NE(r.violations[0].find("no meta leader in the whole run"), std::string::npos);
+  EXPECT_NE(r.violations[1].find("no ZooKeeper leader in broadcast in the whole run"),
+            std::string::npos);
+  d["network"] = json{{"latency", "1ms"}};
+  EXPECT_TRUE(world::run(from_json(d, "x.json", "."), {}).violations.empty());
+}

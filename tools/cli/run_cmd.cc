@@ -10,6 +10,7 @@
 #include "sim/check.h"
 #include "sim/config.h"
 #include "tools/cli/timeline.h"
+#include "tools/cli/validators.h"
 
 namespace cli {
 
@@ -114,7 +115,7 @@ void register_run(CLI::App& app, int& exit_code) {
   CLI::App* run =
       app.add_subcommand("run", "Run one scenario with one seed; print its timeline and verdict");
   run->add_option("scenario", args->scenario, "Scenario JSON file")->required();
-  run->add_option("--seed", args->seed, "Seed (default: the scenario's)");
+  run->add_option("--seed", args->seed, "Seed (default: the scenario's)")->check(cli::check_seed);
   run->add_option("--set", args->sets,
                   "Override a scenario field: path=value (e.g. zk.tickTime=1s)");
   run->add_option("--trace", args->trace, "Write the JSONL event trace to this file");

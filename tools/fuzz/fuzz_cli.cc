@@ -11,6 +11,7 @@
 
 #include "sim/check.h"
 #include "sim/config.h"
+#include "tools/cli/validators.h"
 #include "tools/fuzz/fuzz.h"
 
 namespace zksim::fuzz {
@@ -268,7 +269,9 @@ void register_fuzz(CLI::App& app, int& exit_code) {
   cmd->add_option("--jobs", a->jobs, "Worker threads (results do not depend on it)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  cmd->add_option("--seed", a->seed, "Campaign seed")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Campaign seed")
+      ->check(cli::check_seed)
+      ->capture_default_str();
   cmd->add_option("--max-faults", a->max_faults, "Faults per schedule: 1..K")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
