@@ -128,7 +128,12 @@ void register_run(CLI::App& app, int& exit_code) {
                 "Print one JSON object (seed, trace_hash, metrics, violations)");
   run->add_flag("--all", args->all, "Print every trace record in the timeline");
   run->add_option("--max-lines", args->max_lines, "Cap on timeline lines")
-      ->check(CLI::PositiveNumber);
+      ->check([](const std::string& v) -> std::string {
+        return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos &&
+                       v.find_first_not_of('0') != std::string::npos
+                   ? ""
+                   : "expected a whole number of lines, at least 1, got \"" + v + "\"";
+      });
   run->callback([args, &exit_code] { exit_code = do_run(*args); });
 }
 
