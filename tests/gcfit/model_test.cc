@@ -102,5 +102,39 @@ TEST(gcfitModel, BundledScenarioModelsLoad) {
   EXPECT_GE(n, 1);
 }
 
+TEST(gcfitModel, PausesAtTheSameInstantGiveNoZeroGaps) {
+  // Two (or more) pauses of one kind starting at the same instant are a duplicated entry: the gap
+  // of 0 s is left out (a gap distribution at 0 would have the engine pause back to back).
+  auto pause = [](int64_t t_ns) {
+    Pause p;
+    p.kind = Kind::Young;
+    p.seconds = 0.01;
+    p.timed = true;
+    p.uptime_ns = p.t_ns = t_ns;
+    return p;
+  };
+  ParseStats st;
+  {
+    ModelBuilder b;
+    auto w = b.add_file("same.log", st, {pause(163000000), pause(163000000)});
+    EXPECT_TRUE(b.gaps(Kind::Young).empty());
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_NE(w[0].find("same.log: 1 young pause(s) start at the same instant"), std::string::npos)
+        << w[0];
+    EXPECT_NE(w[0].find("no gap distribution"), std::string::npos) << w[0];
+    auto j = b.fit({}, "", "");
+    EXPECT_TRUE(j["kinds"]["young"]["gaps"].is_null());
+  }
+  {
+    ModelBuilder b;
+    auto w =
+        b.add_file("dup.log", st,
+                   {pause(1000000000), pause(1000000000), pause(3000000000), pause(6000000000)});
+    EXPECT_EQ(b.gaps(Kind::Young), (std::vector<double>{2.0, 3.0}));
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_EQ(w[0].find("no gap distribution"), std::string::npos) << w[0];
+  }
+}
+
 }  // namespace
 }  // namespace zksim::gcfit

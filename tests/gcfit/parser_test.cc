@@ -230,6 +230,60 @@ TEST(gcfitParser, UnreadableOrEmptyInputIsAClearError) {
   expect_error(d.gz("empty.gz", ""), "empty");
 }
 
+TEST(gcfitParser, MalformedPauseValuesAreDamagedLines) {
+  // Each of these was read as another number ("-0.5" as 0.5, "1e999" as 999, "0x1p3" as 3) or
+  // dropped without being counted.
+  const char* bad[] = {"-0.5 secs", "1e999 secs", "0x1p3 secs",   "nan secs",
+                       "inf secs",  " secs",      "99999999 secs"};
+  for (const char* v : bad) {
+    ParseStats st;
+    auto ps = parse_text(std::string("1.000: [GC pause (G1 Evacuation Pause) (young), 0.01 secs]\n"
+                                     "2.000: [GC pause (G1 Evacuation Pause) (young), ") +
+                             v + "]\n3.000: [GC pause (G1 Evacuation Pause) (young), 0.02 secs]\n",
+                         &st);
+    ASSERT_EQ(ps.size(), 2u) << v;
+    EXPECT_EQ(ps[1].seconds, 0.02) << v;
+    EXPECT_EQ(st.skipped_lines, 1u) << v;
+    ASSERT_EQ(st.skipped_examples.size(), 1u) << v;
+    EXPECT_EQ(st.skipped_examples[0].first, 2u) << v;
+  }
+  ParseStats st;
+  auto ps = parse_text(
+      "[0.202s][info][gc] GC(0) Pause Young (G1 Evacuation Pause) 14M->12M(128M) -6.529ms\n"
+      "[0.302s][info][gc] GC(1) Pause Young (G1 Evacuation Pause) 14M->12M(128M) 1e400ms\n"
+      "[0.352s][info][gc] GC(2) Pause Young (G1 Evacuation Pause) 14M->12M(128M) nanms\n"
+      "[0.402s][info][gc] GC(3) Pause Young (G1 Evacuation Pause) 14M->12M(128M) 2ms\n"
+      "[0.402s][info][gc,start] GC(4) Pause Young (Normal) (G1 Evacuation Pause)\n"
+      "[0.5s][info][safepoint] Total time for which application threads were stopped: -1 "
+      "seconds\n",
+      &st);
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_EQ(ps[0].seconds, 0.002);
+  EXPECT_EQ(st.skipped_lines, 4u);
+  EXPECT_EQ(st.ignored_lines, 1u);  // the start line carries no duration: not damaged
+}
+
+TEST(gcfitParser, TruncatedGzipIsAnErrorNamingTheFile) {
+  TempDir d;
+  std::string text;
+  for (int i = 0; i < 20000; ++i)
+    text += std::to_string(i) + ".000: [GC pause (G1 Evacuation Pause) (young), 0.01 secs]\n";
+  std::string whole = d.gz("whole.gz", text);
+  std::ifstream in(whole, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string cut = d.file("cut.gz", bytes.substr(0, bytes.size() / 2));
+  int n = 0;
+  EXPECT_NO_THROW(parse_file(whole, [&](const Pause&) { ++n; }));
+  EXPECT_EQ(n, 20000);
+  try {
+    parse_file(cut, [](const Pause&) {});
+    ADD_FAILURE() << "no error for a truncated gzip file";
+  } catch (const ParseError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find(cut + ": truncated gzip stream"), std::string::npos) << msg;
+  }
+}
+
 TEST(gcfitParser, Iso8601) {
   int64_t ns = 0;
   ASSERT_TRUE(parse_iso8601_ns("1970-01-01T00:00:00.000+0000", ns));
@@ -241,6 +295,12 @@ TEST(gcfitParser, Iso8601) {
   ASSERT_TRUE(parse_iso8601_ns("2022-01-29T16:34:51.655+05:30", ns));
   EXPECT_EQ(ns, 1643474091655000000 - 19800000000000);
   EXPECT_FALSE(parse_iso8601_ns("2022-13-01T00:00:00", ns));
+  // Zone offsets beyond +-14:00 or with minutes >= 60 are damaged dates.
+  EXPECT_FALSE(parse_iso8601_ns("2022-08-01T17:17:30.375+9900", ns));
+  EXPECT_FALSE(parse_iso8601_ns("2022-08-01T17:17:30.375+0160", ns));
+  EXPECT_FALSE(parse_iso8601_ns("2022-08-01T17:17:30.375-1401", ns));
+  EXPECT_TRUE(parse_iso8601_ns("2022-08-01T17:17:30.375+1400", ns));
+  EXPECT_TRUE(parse_iso8601_ns("2022-08-01T17:17:30.375-12:00", ns));
   EXPECT_FALSE(parse_iso8601_ns("2022-01-01 00:00:00", ns));
 }
 

@@ -192,5 +192,55 @@ TEST(ingest_bad_input, RotatedFilesComeOldestFirst) {
   EXPECT_EQ(host_from_rel_path("zookeeper.log"), "");
 }
 
+TEST(ingest_bad_input, YearOutOfRangeIsRefused) {
+  TempDir dir;
+  dir.write("10_0_0_2/zbs-metad.log",
+            "W0720 00:02:04.948875 25815 zookeeper.cc:223] zookeeper session event: "
+            "CONNECTED_STATE --> CONNECTING_STATE\n");
+  for (int y : {-5, 0, 1969, 10000, 99999999}) {
+    IngestCliOptions o;
+    o.logdir = dir.path().string();
+    o.year = y;
+    std::ostringstream out, err;
+    EXPECT_EQ(run_ingest(o, out, err), 2) << y;
+    EXPECT_NE(err.str().find(fmt::format("--year: {} is outside 1970..9999", y)), std::string::npos)
+        << err.str();
+  }
+}
+
+TEST(ingest_bad_input, TimesBeforeTheEpochAreRefusedNamingFileAndLine) {
+  TempDir dir;
+  std::string zk = kZk;
+  for (size_t pos; (pos = zk.find("2025-07-20")) != std::string::npos;)
+    zk.replace(pos, 10, "1969-12-31");
+  dir.write("127_0_1_1/zookeeper.log", zk);
+  auto r = cli(dir.path().string());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("127_0_1_1/zookeeper.log:1: time 1969-12-31T00:02:04.749000Z is before "
+                       "1970-01-01T00:00:00Z"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(ingest_bad_input, OutputOverAnInputIsRefused) {
+  TempDir dir;
+  fs::path log = dir.write("10_0_0_1/zookeeper.log", kZk);
+  IngestCliOptions o;
+  o.logdir = dir.path().string();
+  o.out = log.string();
+  std::ostringstream out, err;
+  EXPECT_EQ(run_ingest(o, out, err), 2);
+  EXPECT_NE(err.str().find("--out is one of the input log files (10_0_0_1/zookeeper.log)"),
+            std::string::npos)
+      << err.str();
+  std::ifstream in(log);
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, kZk);
+  // Elsewhere is fine.
+  o.out = (dir.path() / "timeline.json").string();
+  std::ostringstream out2, err2;
+  EXPECT_EQ(run_ingest(o, out2, err2), 0) << err2.str();
+}
+
 }  // namespace
 }  // namespace zksim::ingest

@@ -1109,6 +1109,99 @@ TEST(ReplayBadInput, UnknownTimeZone) {
   EXPECT_NE(e.find("unknown time zone 'Asia/Shanghai'"), std::string::npos) << e;
 }
 
+TEST(ReplayBadInput, FlagsOutOfRange) {
+  fs::path d = tmp("flags");
+  auto err = [&](auto set) {
+    Options o;
+    o.input = d.string();
+    set(o);
+    return error_of(o);
+  };
+  EXPECT_NE(err([](Options& o) {
+              o.tolerance_ns = -1'000'000'000;
+            }).find("--tolerance -1s: must be positive"),
+            std::string::npos)
+      << err([](Options& o) { o.tolerance_ns = -1'000'000'000; });
+  EXPECT_NE(err([](Options& o) { o.tolerance_ns = 0; }).find("--tolerance"), std::string::npos);
+  EXPECT_NE(err([](Options& o) { o.fit_steps = -1; }).find("--fit-steps -1: expected 0..1000"),
+            std::string::npos);
+  EXPECT_NE(err([](Options& o) { o.fit_steps = 1001; }).find("--fit-steps 1001"),
+            std::string::npos);
+  EXPECT_NE(err([](Options& o) { o.calibrate_iterations = -1; }).find("--calibrate -1"),
+            std::string::npos);
+  EXPECT_NE(err([](Options& o) { o.year = -1; }).find("--year: -1 is outside 1970..9999"),
+            std::string::npos);
+  std::string e = err([&](Options& o) { o.config = d.string(); });
+  EXPECT_NE(e.find("--config " + d.string() + ": not a regular file"), std::string::npos) << e;
+}
+
+TEST(ReplayBadInput, EditedTimelineJsonNamesFileEventAndField) {
+  fs::path d = tmp("timeline-edits");
+  const std::string good =
+      R"({"t_ns": 1753000000000000000, "host": "node1", "myid": 1, "process": "zookeeper",)"
+      R"( "type": "peer_state", "file": 0, "line": 7, "state": "looking", "phase": ""})";
+  auto err_of = [&](const std::string& name, const std::string& event) {
+    fs::path p = d / name;
+    std::ofstream(p)
+        << R"({"schema": "zksim.timeline/1", "files": [{"path": "node1/zookeeper.log"}],)"
+        << R"( "events": [)" << good << ", " << event << "]}";
+    Options o;
+    o.input = p.string();
+    return std::make_pair(p.string(), error_of(o));
+  };
+  auto expect = [&](const std::string& name, std::string event, const std::string& what) {
+    auto [path, e] = err_of(name, event);
+    EXPECT_NE(e.find(path + ": events[1]." + what), std::string::npos) << name << ": " << e;
+  };
+  auto edit = [&](const std::string& from, const std::string& to) {
+    std::string ev = good;
+    size_t pos = ev.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    return ev.replace(pos, from.size(), to);
+  };
+  expect("tns-str.json", edit(R"("t_ns": 1753000000000000000)", R"("t_ns": "abc")"), "t_ns");
+  expect("tns-neg.json", edit(R"("t_ns": 1753000000000000000)", R"("t_ns": -5)"), "t_ns");
+  expect("tns-float.json", edit(R"("t_ns": 1753000000000000000)", R"("t_ns": 1.5)"), "t_ns");
+  expect("myid-str.json", edit(R"("myid": 1)", R"("myid": "x")"), "myid");
+  expect("myid-neg.json", edit(R"("myid": 1)", R"("myid": -7)"), "myid");
+  expect("host-null.json", edit(R"("host": "node1")", R"("host": null)"), "host");
+  expect("type-num.json", edit(R"("type": "peer_state")", R"("type": 5)"), "type");
+  expect("file-oob.json", edit(R"("file": 0)", R"("file": 999)"), "file");
+  expect("state.json", edit(R"("state": "looking")", R"("state": "bogus")"), "state");
+  auto [path, e] = err_of("event-num.json", "5");
+  EXPECT_NE(e.find(path + ": events[1]: expected an event object"), std::string::npos) << e;
+}
+
+TEST(ReplayBadInput, ConfigEpochAfterTheLogsAndFaultsFileWithUnknownHost) {
+  fs::path d = tmp("epoch-after-logs");
+  const std::string src = std::string(ZKSIM_SOURCE_DIR) + "/scenarios/zk/leader-crash.json";
+  scenario::Scenario sc = scenario::load(src);
+  world::RunOptions ro;
+  ro.logs_dir = (d / "logs").string();
+  world::run(sc, ro);
+  json doc = json::parse(read_text(src));
+  doc["logs"]["epoch"] = "2025-07-21T00:00:00";
+  std::ofstream(d / "late.json") << doc.dump();
+  Options o;
+  o.input = (d / "logs").string();
+  o.config = (d / "late.json").string();
+  o.fit_steps = 0;
+  std::string e = error_of(o);
+  EXPECT_NE(e.find("the scenario's logs.epoch (2025-07-21T00:00:00"), std::string::npos) << e;
+  EXPECT_NE(e.find("is after the logs' first line (2025-07-20T00:00:"), std::string::npos) << e;
+  EXPECT_NE(e.find("fix logs.epoch"), std::string::npos) << e;
+  EXPECT_EQ(e.find("must not be negative"), std::string::npos) << e;
+  // Without logs.epoch the default (2025-01-01) is before these logs: fine. A faults file naming
+  // a host the configuration does not have is refused naming that file.
+  o.config = src;
+  std::ofstream(d / "faults.json")
+      << R"({"faults": [{"at": "5s", "kind": "ifdown", "host": "nodeX", "for": "2s"}]})";
+  o.faults = (d / "faults.json").string();
+  e = error_of(o);
+  EXPECT_NE(e.find("--faults " + o.faults + ": "), std::string::npos) << e;
+  EXPECT_NE(e.find("nodeX"), std::string::npos) << e;
+}
+
 TEST(ReplayBadInput, MissingInputAndBadTimelineJson) {
   Options o;
   o.input = "/nonexistent/zksim-logs";

@@ -86,6 +86,51 @@ cp "$T/other.csv" "$T/keep.csv"
 # shellcheck disable=SC2086
 expect 2 "refusing to resume" -- "$ZKSIM" sweep "$SC" $G -o "$T/other.csv"
 cmp "$T/other.csv" "$T/keep.csv" || fail=1
+# A file that is not a sweep output is refused and left byte for byte alone: one with newlines
+# (a binary) and one without any (was truncated to nothing: "a torn last line").
+head -c 20000 "$ZKSIM" >"$T/bin.csv"
+cp "$T/bin.csv" "$T/bin.keep"
+# shellcheck disable=SC2086
+expect 2 "refusing to resume" -- "$ZKSIM" sweep "$SC" $G -q -o "$T/bin.csv"
+cmp "$T/bin.csv" "$T/bin.keep" && echo "ok: binary --out left alone" || fail=1
+head -c 300000 /dev/zero | tr '\0' 'a' >"$T/nonl.csv"
+cp "$T/nonl.csv" "$T/nonl.keep"
+# shellcheck disable=SC2086
+expect 2 "not a torn sweep row" -- "$ZKSIM" sweep "$SC" $G -q -o "$T/nonl.csv"
+cmp "$T/nonl.csv" "$T/nonl.keep" && echo "ok: newline-less --out left alone" || fail=1
+# A good output plus a refused one: neither is modified (the good one's torn line stays).
+cp "$T/s0.csv" "$T/torn.csv" && printf '2,6,' >>"$T/torn.csv" && cp "$T/torn.csv" "$T/torn.keep"
+# shellcheck disable=SC2086
+expect 2 "refusing to resume" -- "$ZKSIM" sweep "$SC" $G -q --shard 0/2 -o "$T/torn.csv" -o "$T/bin.csv"
+cmp "$T/torn.csv" "$T/torn.keep" && echo "ok: nothing modified when one --out is refused" || fail=1
+# ... and alone, the torn row is dropped and the sweep completes it.
+# shellcheck disable=SC2086
+"$ZKSIM" sweep "$SC" $G -q --shard 0/2 -o "$T/torn.csv" 2>/dev/null && cmp "$T/torn.csv" "$T/s0.csv" \
+  && echo "ok: torn row resumed" || fail=1
+
+# Rows with damaged content: merge and resume refuse them naming file and line.
+sed '2s/^\(\([^,]*,\)\{7\}\)[0-9]*,/\1X,/' "$T/s0.csv" >"$T/bad-runs.csv"
+expect 2 "bad-runs.csv:2: runs: expected a count, got \"X\"" -- "$ZKSIM" merge "$T/bad-runs.csv" "$T/s1.csv"
+# shellcheck disable=SC2086
+expect 2 "bad-runs.csv:2: runs: expected a count" -- "$ZKSIM" sweep "$SC" $G -q --shard 0/2 -o "$T/bad-runs.csv"
+sed '2s/^\(\([^,]*,\)\{9\}\)[0-9.]*,/\1nan,/' "$T/s0.csv" >"$T/bad-nan.csv"
+expect 2 "bad-nan.csv:2: p_dual: expected a finite non-negative number, got \"nan\"" -- "$ZKSIM" merge "$T/bad-nan.csv" "$T/s1.csv"
+sed '2s/meta.localTimer=200ms,2,200ms,/meta.localTimer=99s,2,banana,/' "$T/s0.csv" >"$T/bad-key.csv"
+expect 2 "bad-key.csv:2: key \"zk.syncLimit=2;meta.localTimer=99s\" does not match" -- "$ZKSIM" merge "$T/bad-key.csv" "$T/s1.csv"
+sed '2s/meta.localTimer=200ms,2,200ms,/meta.localTimer=99s,2,99s,/' "$T/s0.csv" >"$T/bad-val.csv"
+expect 2 "at the same grid coordinate" -- "$ZKSIM" merge "$T/bad-val.csv" "$T/s1.csv"
+# shellcheck disable=SC2086
+expect 2 "bad-val.csv:2: point 0 is zk.syncLimit=2;meta.localTimer=200ms in this sweep" -- "$ZKSIM" sweep "$SC" $G -q --shard 0/2 -o "$T/bad-val.csv"
+
+# Spec axes with a value twice (as --grid refuses them), and --jobs out of range.
+printf '{"scenario": "%s", "grid": [{"field": "zk.syncLimit", "values": ["2", "2"]}]}\n' "$SC" >"$T/dup.json"
+expect 2 "dup.json: grid\[0\] zk.syncLimit: value \"2\" appears twice" -- "$ZKSIM" sweep --spec "$T/dup.json"
+printf '{"scenario": "%s", "grid": [{"field": "zk.syncLimit", "values": ["2"], "range": "1:3:1"}]}\n' "$SC" >"$T/dup2.json"
+expect 2 "in \"values\" and in \"range\"" -- "$ZKSIM" sweep --spec "$T/dup2.json"
+for j in 0 -1 100000; do
+  expect 2 "jobs" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --jobs "$j"
+done
+
 # Without --out, CSV streams to stdout.
 # shellcheck disable=SC2086
 "$ZKSIM" sweep "$SC" $G -q >"$T/stdout.csv" && cmp "$T/whole.csv" "$T/stdout.csv" && echo "ok: stdout" || fail=1

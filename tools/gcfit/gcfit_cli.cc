@@ -189,7 +189,8 @@ int run_gcfit(const CliOptions& opt, std::ostream& out, std::ostream& err) {
                             p.absolute ? 1 : 0, p.uptime_ns, p.timed ? 1 : 0);
       }
     }
-    builder.add_file(path, st, pauses);
+    for (const std::string& w : builder.add_file(path, st, pauses))
+      fmt::print(err, "zksim gcfit: warning: {}\n", w);
     all_stats.push_back(std::move(st));
   }
   std::string command = "zksim gcfit";

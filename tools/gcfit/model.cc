@@ -152,8 +152,9 @@ json series_json(const SampleFit& f) {
   return j;
 }
 
-void ModelBuilder::add_file(const std::string& path, const ParseStats& stats,
-                            const std::vector<Pause>& pauses) {
+std::vector<std::string> ModelBuilder::add_file(const std::string& path, const ParseStats& stats,
+                                                const std::vector<Pause>& pauses) {
+  std::vector<std::string> warnings;
   sources_.push_back({path, stats});
   for (int k = 0; k < kKindCount; ++k) {
     // Time key: uptime when every timed pause of this kind has one, else the absolute time.
@@ -178,10 +179,24 @@ void ModelBuilder::add_file(const std::string& path, const ParseStats& stats,
       }
     }
     std::stable_sort(keys.begin(), keys.end());
+    size_t zero = 0;
     for (size_t i = 1; i < keys.size(); ++i) {
+      if (keys[i] == keys[i - 1]) {
+        ++zero;
+        continue;
+      }
       gap_[k].push_back(static_cast<double>(keys[i] - keys[i - 1]) / 1e9);
     }
+    if (zero > 0) {
+      warnings.push_back(fmt::format(
+          "{}: {} {} pause(s) start at the same instant as another one (duplicated lines?): their "
+          "gaps of 0 s are left out of the gap fit{}",
+          path, zero, kind_name(static_cast<Kind>(k)),
+          gap_[k].empty() ? " (no gap left: the model has no gap distribution for this kind)"
+                          : ""));
+    }
   }
+  return warnings;
 }
 
 json ModelBuilder::fit(const std::vector<Kind>& kinds, const std::string& comment,

@@ -88,8 +88,13 @@ struct SourceInfo {
 // Pauses grouped per kind, gaps computed per file (pauses of one file must be added together).
 class ModelBuilder {
  public:
-  // Adds the pauses of one file (in file order).
-  void add_file(const std::string& path, const ParseStats& stats, const std::vector<Pause>& pauses);
+  // Adds the pauses of one file (in file order). Two pauses of one kind that start at the same
+  // instant are a duplicated entry (one JVM cannot start a pause while another runs): their gap of
+  // 0 s is left out of the gap sample (so the gaps never fit a distribution degenerate at 0, whose
+  // simulated pauses would follow each other without a break) and a warning is returned.
+  // Returns the warnings about this file (empty when none).
+  std::vector<std::string> add_file(const std::string& path, const ParseStats& stats,
+                                    const std::vector<Pause>& pauses);
   // Fits every kind in `kinds` (all kinds when empty) and returns the JSON document.
   nlohmann::json fit(const std::vector<Kind>& kinds, const std::string& comment,
                      const std::string& command) const;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -63,7 +64,15 @@ size_t parse_decimal(std::string_view s, double& out) {
   return r.ec == std::errc() ? end : 0;
 }
 
-// Parses the decimal number that ends s (e.g. "..., 0.0121737"); false if s does not end in one.
+// Longest pause taken at face value: a longer one (or one that overflows) is a damaged line.
+constexpr double kMaxPauseSeconds = 86400;
+
+bool sane_pause(double seconds) {
+  return std::isfinite(seconds) && seconds >= 0 && seconds <= kMaxPauseSeconds;
+}
+
+// Parses the decimal number that ends s (e.g. "..., 0.0121737"); false if s does not end in one,
+// or when the number is only the tail of a malformed one ("-0.5", "1e999", "0x1p3").
 bool parse_trailing_decimal(std::string_view s, double& out) {
   size_t i = s.size();
   while (i > 0 && is_digit(s[i - 1])) --i;
@@ -72,7 +81,38 @@ bool parse_trailing_decimal(std::string_view s, double& out) {
     --i;
     while (i > 0 && is_digit(s[i - 1])) --i;
   }
-  return parse_decimal(s.substr(i), out) == s.size() - i;
+  if (i > 0) {
+    char c = s[i - 1];
+    if (c == '-' || c == '+' || c == '.' || std::isalpha(static_cast<unsigned char>(c)))
+      return false;
+  }
+  return parse_decimal(s.substr(i), out) == s.size() - i && sane_pause(out);
+}
+
+// A unified `Pause ...` line's last token that is meant as a duration but is not a valid one
+// ("-6.529ms", "1e400ms", "nanms"): such a line is damaged, not a pause-less start line.
+bool looks_like_bad_duration(std::string_view tok) {
+  std::string_view num;
+  for (std::string_view unit : {"ms", "us", "ns", "\xC2\xB5s", "s"}) {
+    if (tok.size() > unit.size() && tok.substr(tok.size() - unit.size()) == unit) {
+      num = tok.substr(0, tok.size() - unit.size());
+      break;
+    }
+  }
+  if (num.empty()) return false;
+  std::string lower;
+  for (char c : num)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (lower == "nan" || lower == "inf" || lower == "-inf" || lower == "+inf") return true;
+  bool digit = false;
+  for (char c : lower) {
+    if (is_digit(c)) {
+      digit = true;
+    } else if (std::string_view("+-.,expabcdf").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return digit;
 }
 
 int64_t to_ns(double seconds) {
@@ -247,6 +287,8 @@ bool parse_iso8601_ns(std::string_view s, int64_t& out_ns, std::optional<int64_t
       size_t j = i + 3;
       if (j < s.size() && s[j] == ':') ++j;
       if (!digits_at(s, j, 2, om)) return false;
+      // Real zone offsets lie within -12:00..+14:00; "+9900" or "+0575" is a damaged date.
+      if (om >= 60 || oh * 60 + om > 14 * 60) return false;
       offset_s = sign * (oh * 3600 + om * 60);
       i = j + 2;
       if (offset_out) *offset_out = offset_s;
@@ -262,6 +304,7 @@ bool parse_iso8601_ns(std::string_view s, int64_t& out_ns, std::optional<int64_t
 uint64_t for_each_line(const std::string& path,
                        const std::function<void(std::string_view, uint64_t)>& fn,
                        std::vector<std::string>* warnings, size_t max_line, bool strip_cr) {
+  (void)warnings;  // no non-fatal read problem today: a truncated gzip stream is an error
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     throw ParseError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
@@ -279,6 +322,12 @@ uint64_t for_each_line(const std::string& path,
   uint64_t total = 0;
   uint64_t lineno = 0;
   bool discard = false;  // dropping the rest of an over-long line
+  auto truncated = [&](uint64_t bytes) {
+    return fmt::format(
+        "{}: truncated gzip stream (unexpected end of file after {} uncompressed bytes): the file "
+        "is incomplete; copy it again or decompress what is left (zcat {} > x.log) and pass that",
+        path, bytes, path);
+  };
   auto emit = [&](const char* p, size_t n) {
     if (strip_cr && n > 0 && p[n - 1] == '\r') --n;
     if (n > max_line) n = max_line;
@@ -290,14 +339,21 @@ uint64_t for_each_line(const std::string& path,
       int err = 0;
       const char* msg = gzerror(f, &err);
       std::string m = err == Z_ERRNO ? std::strerror(errno) : (msg ? msg : "read error");
-      if (total > 0 && err == Z_BUF_ERROR) {
-        if (warnings) warnings->push_back(fmt::format("{}: {} (input truncated)", path, m));
-        break;
-      }
       gzclose(f);
+      if (err == Z_BUF_ERROR) throw ParseError(truncated(total));
       throw ParseError(fmt::format("{}: cannot read: {}", path, m));
     }
-    if (got == 0) break;
+    if (got == 0) {
+      // zlib reports a gzip stream cut short (a partial copy, a full disk) only through
+      // gzerror after the last data: fitting the prefix would be silently wrong.
+      int err = Z_OK;
+      gzerror(f, &err);
+      if (err == Z_BUF_ERROR) {
+        gzclose(f);
+        throw ParseError(truncated(total));
+      }
+      break;
+    }
     total += static_cast<uint64_t>(got);
     size_t end = len + static_cast<size_t>(got);
     size_t start = 0;
@@ -509,7 +565,14 @@ bool Parser::unified_line(std::string_view line) {
     if (rest.size() > 3 && rest[1] == ':' && rest[2] == ' ') rest.remove_prefix(3);  // ZGC "y: "
     if (starts_with(rest, "Pause ")) {
       size_t sp = rest.rfind(' ');
-      if (parse_duration_token(rest.substr(sp + 1), seconds)) {
+      std::string_view tok = rest.substr(sp + 1);
+      bool ok = parse_duration_token(tok, seconds);
+      if (ok && !sane_pause(seconds)) ok = false;
+      if (!ok && looks_like_bad_duration(tok)) {
+        skip(line, stats_.lines);
+        return true;
+      }
+      if (ok) {
         std::string_view what = rest.substr(6);
         collector = hint_;
         pause = true;
@@ -549,10 +612,13 @@ bool Parser::unified_line(std::string_view line) {
   } else if (starts_with(msg, kStoppedPrefix)) {
     std::string_view v = msg.substr(kStoppedPrefix.size());
     size_t n = parse_decimal(v, seconds);
-    if (n > 0 && starts_with(v.substr(n), " seconds")) {
+    if (n > 0 && starts_with(v.substr(n), " seconds") && sane_pause(seconds)) {
       pause = true;
       kind = Kind::Safepoint;
       collector = hint_;
+    } else {
+      skip(line, stats_.lines);  // the safepoint line with a damaged duration
+      return true;
     }
   } else if (starts_with(msg, "Safepoint \"")) {
     size_t t = msg.find("Total: ");
@@ -616,7 +682,11 @@ void Parser::preunified_line(std::string_view line, uint64_t lineno) {
       double s = 0;
       std::string_view v = rest.substr(kStoppedPrefix.size());
       size_t n = parse_decimal(v, s);
-      if (n > 0 && starts_with(v.substr(n), " seconds")) {
+      if (n == 0 || !starts_with(v.substr(n), " seconds") || !sane_pause(s)) {
+        skip(line, lineno);  // the safepoint line with a damaged duration
+        return;
+      }
+      {
         Pause p;
         p.seconds = s;
         p.kind = Kind::Safepoint;
@@ -686,7 +756,9 @@ void Parser::close_entry() {
   e = trim(e);
   double s = 0;
   if (!parse_trailing_decimal(e, s)) {
-    ++stats_.ignored_lines;  // a bracketed entry without a duration
+    // "..., -0.5 secs", "nan secs", ",  secs", "1e999 secs": a damaged pause line.
+    size_t nl = entry_.find('\n');
+    skip(std::string_view(entry_).substr(0, nl), pending_.line);
     return;
   }
   Kind kind;

@@ -17,10 +17,14 @@
 //    stopped` and the JDK 17 `Safepoint "Op", ... Total: N ns` line.
 //
 // Lines end with LF or CRLF; `.gz` files (one or several gzip members) are read through zlib, plain
-// files too. Memory use is bounded: one read buffer, one pending multi-line entry (capped) and a
-// few example strings, whatever the file size. Lines that match no known shape are counted in
-// ParseStats::skipped_lines (first few kept as examples); they are never fatal. An input that
-// cannot be opened or read, or that is empty, raises ParseError whose message names the file.
+// files too; a gzip stream cut short is a ParseError ("truncated gzip stream"), never a silent
+// prefix. A pause whose duration is malformed ("-0.5 secs", "1e999 secs", "0x1p3 secs", "nan secs",
+// " secs", "-6.529ms", "1e400ms") or longer than a day is a damaged line (skipped_lines), as is a
+// date with a zone offset outside -14:00..+14:00 or with minutes >= 60. Memory use is bounded: one
+// read buffer, one pending multi-line entry (capped) and a few example strings, whatever the file
+// size. Lines that match no known shape are counted in ParseStats::skipped_lines (first few kept as
+// examples); they are never fatal. An input that cannot be opened or read, or that is empty, raises
+// ParseError whose message names the file.
 #pragma once
 
 #include <cstdint>

@@ -146,13 +146,41 @@ void note(FileState& st, const IngestOptions& opt, std::string msg) {
     ++st.notes_dropped;
 }
 
-void saw_time(FileState& st, std::int64_t t) {
+// Every dated line passes here: a time before the Unix epoch (a log dated 1969, a wrong --year)
+// would be clamped into nonsense windows downstream, so it is refused naming the file and line.
+void saw_time(FileState& st, std::int64_t t, std::uint64_t line) {
+  if (t < 0) {
+    throw IngestError(fmt::format(
+        "{}:{}: time {} is before 1970-01-01T00:00:00Z (the Unix epoch), which zksim cannot place "
+        "on a timeline: check the log's dates (and --year / --tz)",
+        st.rep.path, line, format_utc(t)));
+  }
   if (st.rep.first_ns == 0 && st.rep.last_ns == 0) st.rep.first_ns = t;
   st.rep.last_ns = std::max(st.rep.last_ns, t);
   st.rep.first_ns = std::min(st.rep.first_ns, t);
 }
 
 }  // namespace
+
+void check_year(const std::optional<int>& year, const std::string& flag) {
+  if (year && (*year < 1970 || *year > 9999)) {
+    throw IngestError(
+        fmt::format("{}: {} is outside 1970..9999 (the year of the log lines)", flag, *year));
+  }
+}
+
+void refuse_output_among_inputs(const fs::path& out, const fs::path& root) {
+  std::error_code ec;
+  if (!fs::exists(out, ec) || !fs::is_directory(root, ec)) return;
+  for (const FoundFile& f : walk_log_dir(root)) {
+    if (fs::equivalent(out, f.path, ec)) {
+      throw IngestError(fmt::format(
+          "{}: --out is one of the input log files ({}); writing the timeline there would "
+          "overwrite it: write it outside the log folder",
+          out.string(), f.rel));
+    }
+  }
+}
 
 std::string host_from_rel_path(const std::string& rel) {
   std::vector<std::string> parts;
@@ -354,7 +382,7 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
       if (!zl) return;
       std::int64_t t = local_to_utc_ns(zl->year, zl->month, zl->day, zl->hour, zl->minute,
                                        zl->second, std::int64_t{zl->millis} * 1'000'000, offset);
-      saw_time(st, t);
+      saw_time(st, t, head_no);
       int id = zl->myid >= 0 ? zl->myid : myid_from_thread(zl->thread);
       if (id >= 0) {
         st.myids.insert(id);
@@ -373,7 +401,7 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
         detector_year = d->year;
         std::int64_t t = local_to_utc_ns(d->year, d->month, d->day, d->hour, d->minute, d->second,
                                          std::int64_t{d->micros} * 1000, offset);
-        saw_time(st, t);
+        saw_time(st, t, head_no);
         Event ev;
         if (classify_detector_message(d->message, ev)) {
           ev.time_ns = t;
@@ -386,7 +414,7 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
       if (!g) return;
       auto t = glog_time(*g, head_no);
       if (!t) return;
-      saw_time(st, *t);
+      saw_time(st, *t, head_no);
       std::string joined;
       std::string_view msg = g->message;
       if (!tail.empty()) {
@@ -438,7 +466,7 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
         ev.host = f.host;
         ev.file = file_index;
         ev.line = p.line;
-        saw_time(st, p.t_ns);
+        saw_time(st, p.t_ns, p.line);
         out.push_back(std::move(ev));
         ++st.rep.events;
       });

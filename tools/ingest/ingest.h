@@ -52,6 +52,15 @@ FileReport parse_log_file(const FoundFile& f, std::uint32_t file_index, const In
 // unreadable or empty folder (no log file at all) and for a bad --tz.
 Timeline ingest_dir(const std::filesystem::path& root, const IngestOptions& opt);
 
+// Range check of a --year flag: 1970..9999 (times before the Unix epoch cannot be placed on a
+// timeline). Throws IngestError naming `flag` when out of range; nothing when unset.
+void check_year(const std::optional<int>& year, const std::string& flag);
+
+// Throws IngestError when `out` is one of the log files under `root` (writing the timeline there
+// would overwrite an input).
+void refuse_output_among_inputs(const std::filesystem::path& out,
+                                const std::filesystem::path& root);
+
 // Deterministic total order of the timeline: (time, host, file, line, type).
 void sort_events(std::vector<Event>& events);
 

@@ -15,8 +15,10 @@ int run_ingest(const IngestCliOptions& opt, std::ostream& out, std::ostream& err
   try {
     IngestOptions io;
     io.tz = opt.tz;
+    check_year(opt.year, "--year");
     io.year = opt.year;
     const int offset = parse_tz_offset(opt.tz);
+    if (!opt.out.empty()) refuse_output_among_inputs(opt.out, opt.logdir);
     Timeline tl = ingest_dir(opt.logdir, io);
     Summary s = summarize(tl, offset);
     if (!opt.out.empty()) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -77,43 +78,100 @@ Timeline timeline_from_json(const std::string& path) {
         fmt::format("{}: expected a timeline JSON with \"schema\": \"zksim.timeline/1\" (from "
                     "`zksim ingest --out`)",
                     path));
+  // An edited timeline is checked field by field: errors name the file and the event's index.
+  auto bad = [&](const std::string& where, const std::string& what, const json& got) {
+    return ReplayError(fmt::format("{}: {}: {}, got {}", path, where, what, got.dump()));
+  };
+  auto opt_string = [&](const json& o, const char* key, const std::string& where,
+                        const std::string& def) -> std::string {
+    if (!o.contains(key)) return def;
+    if (!o[key].is_string()) throw bad(where + "." + key, "expected a string", o[key]);
+    return o[key].get<std::string>();
+  };
   Timeline tl;
-  tl.root = j.value("root", "");
-  tl.tz = j.value("tz", "UTC");
-  for (const auto& f : j.value("files", json::array())) {
+  tl.root = opt_string(j, "root", "(top level)", "");
+  tl.tz = opt_string(j, "tz", "(top level)", "UTC");
+  if (j.contains("files") && !j["files"].is_array())
+    throw bad("files", "expected an array", j["files"]);
+  const json files = j.value("files", json::array());
+  for (size_t i = 0; i < files.size(); ++i) {
+    const json& f = files[i];
+    std::string where = fmt::format("files[{}]", i);
+    if (!f.is_object()) throw bad(where, "expected an object", f);
     ingest::FileReport r;
-    r.path = f.value("path", "");
-    r.host = f.value("host", "");
+    r.path = opt_string(f, "path", where, "");
+    r.host = opt_string(f, "host", where, "");
     tl.files.push_back(r);
   }
-  const json& evs = j.value("events", json::array());
+  if (!j.contains("events") || !j["events"].is_array()) {
+    throw ReplayError(fmt::format("{}: events: expected an array of events", path));
+  }
+  const json& evs = j["events"];
   for (size_t i = 0; i < evs.size(); ++i) {
     const json& je = evs[i];
+    std::string where = fmt::format("events[{}]", i);
+    if (!je.is_object()) throw bad(where, "expected an event object", je);
     Event e;
-    auto t = ingest::event_type_from_name(je.value("type", ""));
+    if (!je.contains("type") || !je["type"].is_string())
+      throw bad(where + ".type", "expected an event type name (a string)",
+                je.value("type", json()));
+    auto t = ingest::event_type_from_name(je["type"].get<std::string>());
     if (!t)
-      throw ReplayError(
-          fmt::format("{}: events[{}]: unknown type \"{}\"", path, i, je.value("type", "")));
+      throw ReplayError(fmt::format("{}: {}.type: unknown type \"{}\"", path, where,
+                                    je["type"].get<std::string>()));
     e.type = *t;
-    e.time_ns = je.value("t_ns", int64_t{0});
-    e.host = je.value("host", "");
-    e.myid = je.value("myid", -1);
-    std::string proc = je.value("process", "");
+    if (!je.contains("t_ns") || !je["t_ns"].is_number_integer() || je["t_ns"].get<int64_t>() < 0)
+      throw bad(where + ".t_ns", "expected a non-negative integer (UTC ns since the epoch)",
+                je.value("t_ns", json()));
+    e.time_ns = je["t_ns"].get<int64_t>();
+    e.host = opt_string(je, "host", where, "");
+    if (je.contains("myid")) {
+      const json& m = je["myid"];
+      if (!m.is_number_integer() || m.get<int64_t>() < -1 ||
+          m.get<int64_t>() > std::numeric_limits<int>::max())
+        throw bad(where + ".myid", "expected a ZooKeeper server id (>= 0), or -1 for none", m);
+      e.myid = m.get<int>();
+    }
+    std::string proc = opt_string(je, "process", where, "");
     e.process = proc == "zookeeper"  ? ingest::Process::kZookeeper
                 : proc == "meta"     ? ingest::Process::kMeta
                 : proc == "detector" ? ingest::Process::kDetector
                 : proc == "gc"       ? ingest::Process::kGc
                                      : ingest::Process::kUnknown;
-    e.file = je.value("file", 0u);
-    e.line = je.value("line", uint64_t{0});
+    if (!proc.empty() && e.process == ingest::Process::kUnknown && proc != "unknown")
+      throw bad(where + ".process", "expected zookeeper, meta, detector or gc", je["process"]);
+    if (je.contains("file")) {
+      const json& fi = je["file"];
+      if (!fi.is_number_unsigned() || fi.get<uint64_t>() >= tl.files.size())
+        throw bad(where + ".file",
+                  fmt::format("expected an index into \"files\" (0..{})",
+                              tl.files.empty() ? 0 : tl.files.size() - 1),
+                  fi);
+      e.file = fi.get<uint32_t>();
+    } else if (tl.files.empty()) {
+      throw ReplayError(
+          fmt::format("{}: {}: no \"file\" and the timeline lists no files", path, where));
+    }
+    if (je.contains("line")) {
+      if (!je["line"].is_number_unsigned())
+        throw bad(where + ".line", "expected a line number", je["line"]);
+      e.line = je["line"].get<uint64_t>();
+    }
     const ingest::EventFields& fl = ingest::event_fields(e.type);
     auto str = [&](const char* name, std::string& dst) {
-      if (name && je.contains(name) && je[name].is_string()) dst = je[name].get<std::string>();
+      if (!name || !je.contains(name)) return;
+      if (!je[name].is_string()) throw bad(where + "." + name, "expected a string", je[name]);
+      dst = je[name].get<std::string>();
     };
     auto num = [&](const char* name, int64_t& dst) {
       if (!name || !je.contains(name)) return;
-      if (je[name].is_number()) dst = je[name].get<int64_t>();
-      if (je[name].is_boolean()) dst = je[name].get<bool>() ? 1 : 0;
+      if (je[name].is_number_integer()) {
+        dst = je[name].get<int64_t>();
+      } else if (je[name].is_boolean()) {
+        dst = je[name].get<bool>() ? 1 : 0;
+      } else {
+        throw bad(where + "." + name, "expected an integer", je[name]);
+      }
     };
     str(fl.state, e.state);
     str(fl.prev, e.prev);
@@ -122,6 +180,12 @@ Timeline timeline_from_json(const std::string& path) {
     str(fl.detail, e.detail);
     num(fl.num, e.num);
     num(fl.num2, e.num2);
+    if ((e.type == ingest::EventType::kPeerState || e.type == ingest::EventType::kPeerRole) &&
+        e.state != "looking" && e.state != "following" && e.state != "leading" &&
+        e.state != "observing") {
+      throw bad(where + "." + fl.state, "expected looking, following, leading or observing",
+                je.value(fl.state, json()));
+    }
     tl.events.push_back(std::move(e));
   }
   ingest::sort_events(tl.events);
@@ -605,7 +669,26 @@ fs::path scratch_dir(const std::string& out, const char* name) {
 
 }  // namespace
 
+void check_options(const Options& opt) {
+  if (opt.tolerance_ns <= 0) {
+    throw ReplayError(fmt::format(
+        "--tolerance {}: must be positive (the window within which a recorded and a simulated "
+        "event pair up)",
+        dur(opt.tolerance_ns)));
+  }
+  if (opt.calibrate_iterations < 0 || opt.calibrate_iterations > 100)
+    throw ReplayError(
+        fmt::format("--calibrate {}: expected 0..100 iterations", opt.calibrate_iterations));
+  if (opt.fit_steps < 0 || opt.fit_steps > 1000)
+    throw ReplayError(
+        fmt::format("--fit-steps {}: expected 0..1000 (0 = no fitting)", opt.fit_steps));
+  if (opt.year && (*opt.year < 1970 || *opt.year > 9999))
+    throw ReplayError(
+        fmt::format("--year: {} is outside 1970..9999 (the year of the log lines)", *opt.year));
+}
+
 json replay(const Options& opt, std::string* text) {
+  check_options(opt);
   Setup su;
   ZooCfg zc;
   std::optional<fs::path> zoo;
@@ -623,6 +706,9 @@ json replay(const Options& opt, std::string* text) {
   if (!opt.config.empty()) {
     if (!fs::exists(opt.config, ec))
       throw ReplayError(fmt::format("--config {}: no such file", opt.config));
+    if (!fs::is_regular_file(opt.config, ec))
+      throw ReplayError(fmt::format(
+          "--config {}: not a regular file (give a zoo.cfg or a scenario JSON)", opt.config));
     std::string text_cfg = read_file(opt.config);
     size_t b = text_cfg.find_first_not_of(" \t\r\n");
     if (b != std::string::npos && text_cfg[b] == '{') {
@@ -789,6 +875,34 @@ json replay(const Options& opt, std::string* text) {
   } catch (const sim::ConfigError& e) {
     throw ReplayError(fmt::format("{}: {}", su.config_source, e.what()));
   }
+  if (!su.epoch_from_logs) {
+    // The simulation starts at the scenario's logs.epoch: one after the logs' first ZooKeeper or
+    // meta line would leave that line (or all of them) before t=0. GC logs may reach back further
+    // (such pauses are clipped, see below).
+    const Event* first = nullptr;
+    for (const auto& e : rec.events) {
+      if (e.type == EventType::kGcPause) continue;
+      first = &e;
+      break;
+    }
+    if (first && su.epoch_ns > first->time_ns) {
+      bool given =
+          su.doc.contains("logs") && su.doc["logs"].is_object() && su.doc["logs"].contains("epoch");
+      std::string where = first->file < rec.files.size()
+                              ? fmt::format(" ({}:{})", rec.files[first->file].path, first->line)
+                              : "";
+      throw ReplayError(fmt::format(
+          "{}: the scenario's logs.epoch ({}{}) is after the logs' first line ({}{}): {}",
+          su.config_source, ingest::format_utc(su.epoch_ns), given ? "" : ", the default",
+          ingest::format_utc(first->time_ns), where,
+          given ? fmt::format("fix logs.epoch to an instant at or before that line (e.g. \"{}\"), "
+                              "or remove it and leave --config out to take t=0 from the logs",
+                              ingest::format_utc(first->time_ns - 500 * kMs).substr(0, 23) + "Z")
+                : fmt::format("set logs.epoch in the scenario to an instant at or before that "
+                              "line (e.g. \"{}\"), or leave --config out to take t=0 from the logs",
+                              ingest::format_utc(first->time_ns - 500 * kMs).substr(0, 23) + "Z")));
+    }
+  }
   uint64_t seed = opt.seed ? *opt.seed
                   : run_record.is_object() && run_record.contains("seed")
                       ? run_record["seed"].get<uint64_t>()
@@ -845,12 +959,32 @@ json replay(const Options& opt, std::string* text) {
     } catch (const json::parse_error& e) {
       throw ReplayError(fmt::format("--faults {}: {}", opt.faults, e.what()));
     }
-    for (const auto& f : sd.value("faults", json::array())) {
+    if (!sd.is_object() || (sd.contains("faults") && !sd["faults"].is_array()))
+      throw ReplayError(
+          fmt::format("--faults {}: expected a scenario JSON with a \"faults\" array", opt.faults));
+    const json fl = sd.value("faults", json::array());
+    for (size_t i = 0; i < fl.size(); ++i) {
+      const json& f = fl[i];
+      if (!f.is_object() || !f.contains("at"))
+        throw ReplayError(fmt::format(
+            "--faults {}: faults[{}]: expected a fault object with \"at\"", opt.faults, i));
       InferredFault x;
       x.fault = f;
       x.fault.erase("at");
-      x.at_ns = sim::json_duration(f.at("at"), "faults[].at").count_ns();
+      try {
+        x.at_ns = sim::json_duration(f.at("at"), fmt::format("faults[{}].at", i)).count_ns();
+      } catch (const sim::ConfigError& e) {
+        throw ReplayError(fmt::format("--faults {}: {}", opt.faults, e.what()));
+      }
       faults.push_back(std::move(x));
+    }
+    // The faults against this configuration (hosts, peers): errors name the file.
+    try {
+      json probe = su.doc;
+      probe["faults"] = fl;
+      (void)scenario::from_json(probe, opt.faults, su.dir);
+    } catch (const sim::ConfigError& e) {
+      throw ReplayError(fmt::format("--faults {}: {}", opt.faults, e.what()));
     }
     faults_source = "the scenario file " + opt.faults;
   }

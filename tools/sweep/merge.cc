@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "tools/sweep/sweep.h"
+
 namespace zksim::sweep {
 
 std::vector<std::string> parse_csv_line(const std::string& line) {
@@ -51,6 +53,7 @@ struct Row {
   std::string text;  // with its newline
   std::string key;
   std::vector<std::string> values;  // axis values
+  std::vector<std::string> metrics;
   std::string shape;
 };
 
@@ -67,7 +70,9 @@ int merge_files(const std::vector<std::string>& files, std::FILE* out, std::FILE
     std::optional<bool> jsonl;
     std::string header;  // CSV
     std::vector<std::string> axes;
+    size_t ncols = 0;  // CSV
     std::string spec_hash;
+    std::string shape;
     int64_t points = -1;
     std::map<size_t, Row> rows;
     for (const auto& path : files) {
@@ -108,6 +113,7 @@ int merge_files(const std::vector<std::string>& files, std::FILE* out, std::FILE
             if (header.empty()) {
               header = r.text;
               auto cols = parse_csv_line(line);
+              ncols = cols.size();
               for (size_t i = 5; i < cols.size() && cols[i] != "runs"; ++i) axes.push_back(cols[i]);
             } else if (header != r.text) {
               throw bad("header differs from the first file's (a different sweep)");
@@ -115,7 +121,9 @@ int merge_files(const std::vector<std::string>& files, std::FILE* out, std::FILE
             continue;
           }
           auto f = parse_csv_line(line);
-          if (f.size() < 5 + axes.size()) throw bad("not a sweep row");
+          if (f.size() != ncols)
+            throw bad(
+                fmt::format("not a sweep row ({} fields, the header has {})", f.size(), ncols));
           try {
             size_t used = 0;
             point = std::stoul(f[0], &used);
@@ -128,6 +136,7 @@ int merge_files(const std::vector<std::string>& files, std::FILE* out, std::FILE
           r.shape = f[3];
           r.key = f[4];
           for (size_t a = 0; a < axes.size(); ++a) r.values.push_back(f[5 + a]);
+          r.metrics.assign(f.begin() + static_cast<long>(5 + axes.size()), f.end());
         } else {
           auto j = nlohmann::ordered_json::parse(line, nullptr, false);
           if (j.is_discarded() || !j.is_object() || !j.contains("point") ||
@@ -136,6 +145,9 @@ int merge_files(const std::vector<std::string>& files, std::FILE* out, std::FILE
               !j.contains("shape")) {
             throw bad("not a sweep JSONL row");
           }
+          if (!j["key"].is_string() || !j["shape"].is_string() || !j["spec_hash"].is_string() ||
+              !j["points"].is_number_integer() || !j["params"].is_object())
+            throw bad("not a sweep JSONL row (a field of the wrong type)");
           point = j["point"].get<size_t>();
           pts = j["points"].get<int64_t>();
           hash = j["spec_hash"].get<std::string>();
@@ -150,10 +162,21 @@ int merge_files(const std::vector<std::string>& files, std::FILE* out, std::FILE
           if (axes.empty()) axes = names;
           if (names != axes)
             throw bad("its grid axes differ from the first file's (a different sweep)");
+          for (const char* c : kMetricColumns) {
+            if (!j.contains(c)) throw bad(fmt::format("not a sweep JSONL row (no {})", c));
+            r.metrics.push_back(j[c].is_string() ? j[c].get<std::string>() : j[c].dump());
+          }
         }
+        std::string why = check_row_content(axes, r.values, r.key, r.metrics);
+        if (!why.empty()) throw bad(why);
         if (spec_hash.empty()) {
           spec_hash = hash;
           points = pts;
+          shape = r.shape;
+        }
+        if (r.shape != shape) {
+          throw bad(fmt::format("shape \"{}\" differs from \"{}\" (first seen in {})", r.shape,
+                                shape, rows.empty() ? path : rows.begin()->second.file));
         }
         if (hash != spec_hash) {
           throw bad(fmt::format(
@@ -173,37 +196,44 @@ int merge_files(const std::vector<std::string>& files, std::FILE* out, std::FILE
     }
     if (points < 0)
       throw Failure{1, fmt::format("no rows at all: the sweep has not run (missing every point)")};
+    // The points' coordinates follow from the grid's shape (row-major, last axis fastest): rows
+    // that share a coordinate must agree on that axis's value (else a row was edited or damaged),
+    // and the missing points are named with the values of rows that share theirs.
+    std::vector<size_t> sizes;
+    {
+      std::string dims = shape + "x";
+      size_t pos = 0;
+      for (size_t x; (x = dims.find('x', pos)) != std::string::npos; pos = x + 1) {
+        std::string part = dims.substr(pos, x - pos);
+        if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
+            part.size() > 9) {
+          sizes.clear();
+          break;
+        }
+        sizes.push_back(std::stoul(part));
+      }
+    }
+    size_t product = 1;
+    for (size_t n : sizes) product *= n == 0 ? 1 : n;
+    bool can_name = sizes.size() == axes.size() && product == static_cast<size_t>(points);
+    for (size_t n : sizes) can_name = can_name && n > 0;
+    std::vector<std::map<size_t, const Row*>> digit_row(axes.size());
+    if (can_name) {
+      for (const auto& [p, r] : rows) {
+        size_t rem = p;
+        for (size_t a = axes.size(); a-- > 0;) {
+          auto [it, fresh] = digit_row[a].emplace(rem % sizes[a], &r);
+          if (!fresh && it->second->values[a] != r.values[a]) {
+            throw Failure{2, fmt::format("{}:{}: point {} has {}={}, but {}:{} has {}={} at the "
+                                         "same grid coordinate (a damaged or edited row?)",
+                                         r.file, r.line, p, axes[a], r.values[a], it->second->file,
+                                         it->second->line, axes[a], it->second->values[a])};
+          }
+          rem /= sizes[a];
+        }
+      }
+    }
     if (rows.size() != static_cast<size_t>(points)) {
-      // Name the missing points: their coordinates follow from the grid's shape (row-major, last
-      // axis fastest); the values at those coordinates from other rows that share them.
-      std::vector<size_t> sizes;
-      {
-        std::string shape = rows.begin()->second.shape + "x";
-        size_t pos = 0;
-        for (size_t x; (x = shape.find('x', pos)) != std::string::npos; pos = x + 1) {
-          std::string part = shape.substr(pos, x - pos);
-          if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos ||
-              part.size() > 9) {
-            sizes.clear();
-            break;
-          }
-          sizes.push_back(std::stoul(part));
-        }
-      }
-      size_t product = 1;
-      for (size_t n : sizes) product *= n == 0 ? 1 : n;
-      bool can_name = sizes.size() == axes.size() && product == static_cast<size_t>(points);
-      for (size_t n : sizes) can_name = can_name && n > 0;
-      std::vector<std::map<size_t, std::string>> digit_value(axes.size());
-      if (can_name) {
-        for (const auto& [p, r] : rows) {
-          size_t rem = p;
-          for (size_t a = axes.size(); a-- > 0;) {
-            digit_value[a][rem % sizes[a]] = r.values[a];
-            rem /= sizes[a];
-          }
-        }
-      }
       std::vector<std::string> missing;
       size_t count = 0;
       for (size_t p = 0; p < static_cast<size_t>(points); ++p) {
@@ -215,10 +245,10 @@ int merge_files(const std::vector<std::string>& files, std::FILE* out, std::FILE
           size_t rem = p;
           std::vector<std::string> parts(axes.size());
           for (size_t a = axes.size(); a-- > 0;) {
-            auto it = digit_value[a].find(rem % sizes[a]);
-            parts[a] = it == digit_value[a].end() ? fmt::format("{}=<value {} of {}>", axes[a],
-                                                                rem % sizes[a] + 1, sizes[a])
-                                                  : axes[a] + "=" + it->second;
+            auto it = digit_row[a].find(rem % sizes[a]);
+            parts[a] = it == digit_row[a].end() ? fmt::format("{}=<value {} of {}>", axes[a],
+                                                              rem % sizes[a] + 1, sizes[a])
+                                                : axes[a] + "=" + it->second->values[a];
             rem /= sizes[a];
           }
           for (size_t a = 0; a < parts.size(); ++a) key += (a ? ";" : "") + parts[a];

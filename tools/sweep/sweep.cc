@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include "sim/check.h"
 #include "sim/rng.h"
 #include "sim/time.h"
+#include "tools/sweep/merge.h"
 #include "tools/sweep/stats.h"
 
 namespace zksim::sweep {
@@ -285,6 +287,17 @@ Spec load_spec(const std::string& path) {
         a.values.push_back(v);
     }
     if (a.values.empty()) throw ConfigError(where, "an axis needs \"values\" or \"range\"");
+    std::set<std::string> seen;
+    for (const auto& v : a.values) {
+      if (!seen.insert(v).second) {
+        throw ConfigError(
+            fmt::format("{} {}", where, a.path),
+            fmt::format("value \"{}\" appears twice{}", v,
+                        g[i].contains("values") && g[i].contains("range")
+                            ? " (in \"values\" and in \"range\": give each value once)"
+                            : ""));
+      }
+    }
     s.axes.push_back(std::move(a));
   }
   if (doc.contains("runs")) {
@@ -564,12 +577,7 @@ Plan make_plan(const Spec& spec) {
   plan.base = std::move(base);
   plan.columns = {"point", "points", "spec_hash", "shape", "key"};
   for (const auto& a : spec.axes) plan.columns.push_back(a.path);
-  for (const char* c : {"runs", "dual_runs", "p_dual", "p_dual_lo", "p_dual_hi", "dual_max_ms",
-                        "dual_mean_ms", "unavail_p50_ms", "unavail_p99_ms", "unavail_max_ms",
-                        "failovers_per_run", "failovers_per_day", "meta_stops_per_run",
-                        "zk_elections_per_run", "violation_runs", "duration_s"}) {
-    plan.columns.push_back(c);
-  }
+  for (const char* c : kMetricColumns) plan.columns.push_back(c);
   return plan;
 }
 
@@ -694,6 +702,51 @@ std::string jsonl_line(const Plan& plan, const std::vector<std::string>& fields)
   }
   out += "}\n";
   return out;
+}
+
+std::string check_row_content(const std::vector<std::string>& axes,
+                              const std::vector<std::string>& values, const std::string& key,
+                              const std::vector<std::string>& metrics) {
+  if (values.size() != axes.size()) return "wrong number of axis values";
+  std::string want;
+  for (size_t a = 0; a < axes.size(); ++a) want += (a ? ";" : "") + axes[a] + "=" + values[a];
+  if (key != want) {
+    return fmt::format("key \"{}\" does not match the row's axis values ({}) (a damaged row?)", key,
+                       want);
+  }
+  constexpr size_t n = std::size(kMetricColumns);
+  if (metrics.size() != n) return fmt::format("expected {} metric columns", n);
+  int64_t runs = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string col = kMetricColumns[i];
+    const std::string& v = metrics[i];
+    bool count = col == "runs" || col == "dual_runs" || col == "violation_runs";
+    if (count) {
+      auto x = parse_int(v);
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || !x)
+        return fmt::format("{}: expected a count, got \"{}\"", col, v);
+      if (col == "runs") {
+        runs = *x;
+        if (runs < 1) return fmt::format("{}: expected at least 1, got {}", col, v);
+      } else if (*x > runs) {
+        return fmt::format("{}: {} is more than runs ({})", col, v, runs);
+      }
+      continue;
+    }
+    bool ok = !v.empty() && v[0] >= '0' && v[0] <= '9' &&
+              v.find_first_not_of("0123456789.eE+-") == std::string::npos;
+    double d = 0;
+    if (ok) {
+      char* end = nullptr;
+      errno = 0;
+      d = std::strtod(v.c_str(), &end);
+      ok = errno == 0 && *end == '\0' && std::isfinite(d);
+    }
+    if (!ok) return fmt::format("{}: expected a finite non-negative number, got \"{}\"", col, v);
+    if (col.rfind("p_dual", 0) == 0 && d > 1)
+      return fmt::format("{}: a probability above 1 ({})", col, v);
+  }
+  return "";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -826,50 +879,103 @@ struct Out {
   bool jsonl = false;
   int fd = -1;
   std::set<size_t> present;
+  bool existed = false;
+  size_t size = 0;     // bytes in the existing file
+  size_t keep = 0;     // bytes kept (a torn last line dropped)
+  size_t lines = 0;    // complete lines kept
+  std::string header;  // CSV header of this sweep
 };
 
-Out open_output(const std::string& path, const Plan& plan) {
+// A row read back for resume: its fields must be the ones this sweep writes for that point.
+std::string check_row(const Plan& plan, const Point& p, const std::string& line, bool jsonl) {
+  size_t naxes = plan.spec.axes.size();
+  std::string shape, key;
+  std::vector<std::string> values, metrics;
+  if (!jsonl) {
+    auto f = parse_csv_line(line);
+    if (f.size() != plan.columns.size())
+      return fmt::format("{} fields, expected {}", f.size(), plan.columns.size());
+    shape = f[3];
+    key = f[4];
+    values.assign(f.begin() + kAxisColumn, f.begin() + static_cast<long>(kAxisColumn + naxes));
+    metrics.assign(f.begin() + static_cast<long>(kAxisColumn + naxes), f.end());
+  } else {
+    json j = json::parse(line, nullptr, false);
+    if (!j.contains("shape") || !j["shape"].is_string() || !j.contains("key") ||
+        !j["key"].is_string() || !j.contains("params") || !j["params"].is_object() ||
+        j["params"].size() != naxes)
+      return "not a sweep row (shape, key or params missing)";
+    shape = j["shape"].get<std::string>();
+    key = j["key"].get<std::string>();
+    for (const auto& a : plan.spec.axes) {
+      if (!j["params"].contains(a.path) || !j["params"][a.path].is_string())
+        return fmt::format("params: no value for axis {}", a.path);
+      values.push_back(j["params"][a.path].get<std::string>());
+    }
+    for (const char* c : kMetricColumns) {
+      if (!j.contains(c)) return fmt::format("no {} field", c);
+      metrics.push_back(j[c].is_string() ? j[c].get<std::string>() : j[c].dump());
+    }
+  }
+  std::string want_shape;
+  for (const auto& a : plan.spec.axes)
+    want_shape += (want_shape.empty() ? "" : "x") + std::to_string(a.values.size());
+  if (shape != want_shape)
+    return fmt::format("shape \"{}\" differs from this sweep's {}", shape, want_shape);
+  std::vector<std::string> axes;
+  for (const auto& a : plan.spec.axes) axes.push_back(a.path);
+  std::string why = check_row_content(axes, values, key, metrics);
+  if (!why.empty()) return why;
+  if (key != p.key)
+    return fmt::format("point {} is {} in this sweep, the row says {}", p.index, p.key, key);
+  return "";
+}
+
+// A torn last line (no newline) must look like the start of what we write there: a prefix of the
+// header (CSV, nothing else in the file) or of a sweep row (digits, then the point count and the
+// spec hash; JSONL: `{"point":`). Anything else is not ours and is never cut off.
+bool looks_like_torn_row(const std::string& tail, bool jsonl, bool first_line,
+                         const std::string& header) {
+  if (tail.size() > 64 * 1024) return false;
+  for (unsigned char c : tail) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  if (jsonl) {
+    static const std::string start = "{\"point\":";
+    size_t n = std::min(tail.size(), start.size());
+    return tail.compare(0, n, start, 0, n) == 0;
+  }
+  if (first_line) return header.compare(0, tail.size(), tail) == 0;
+  auto f = first_fields(tail, 2);
+  for (const auto& x : f) {
+    if (x.find_first_not_of("0123456789") != std::string::npos) return false;
+  }
+  return true;
+}
+
+// Reads an existing output back and validates it WITHOUT modifying it (a file that is not a
+// resumable output of this sweep is refused untouched). Returns the Out with `present` filled in
+// and the size to keep (a torn last line is dropped later, once every output passed).
+Out check_output(const std::string& path, const Plan& plan) {
   Out o;
   o.path = path;
   o.jsonl = is_jsonl(path);
   std::string header = csv_line(plan.columns);
   std::string text;
-  bool existed = false;
   {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+      throw Refused(fmt::format("{}: not a regular file", path));
     std::ifstream in(path, std::ios::binary);
     if (in) {
-      existed = true;
+      o.existed = true;
       std::stringstream ss;
       ss << in.rdbuf();
       text = ss.str();
+      o.size = text.size();
     }
   }
-  o.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (o.fd < 0)
-    throw Refused(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
-  if (!existed) {
-    // Make the new file's directory entry durable too.
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-  }
-  // A torn last line (killed mid-write) is dropped.
-  if (!text.empty() && text.back() != '\n') {
-    size_t keep = text.rfind('\n');
-    keep = keep == std::string::npos ? 0 : keep + 1;
-    if (::ftruncate(o.fd, static_cast<off_t>(keep)) != 0) {
-      throw Refused(
-          fmt::format("{}: cannot drop the torn last line: {}", path, std::strerror(errno)));
-    }
-    fmt::print(stderr, "zksim sweep: {}: dropped a torn last line ({} bytes)\n", path,
-               text.size() - keep);
-    text.resize(keep);
-  }
-  std::istringstream lines(text);
-  std::string line;
+  o.keep = text.size();
   size_t lineno = 0;
   auto refuse = [&](const std::string& why) {
     return Refused(
@@ -877,6 +983,20 @@ Out open_output(const std::string& path, const Plan& plan) {
                     "to start over)",
                     path, lineno, why));
   };
+  if (!text.empty() && text.back() != '\n') {
+    size_t keep = text.rfind('\n');
+    keep = keep == std::string::npos ? 0 : keep + 1;
+    lineno = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    if (!looks_like_torn_row(text.substr(keep), o.jsonl, keep == 0, header)) {
+      throw refuse(
+          "the last line has no newline and is not a torn sweep row (not a sweep output?)");
+    }
+    o.keep = keep;
+    text.resize(keep);
+  }
+  std::istringstream lines(text);
+  std::string line;
+  lineno = 0;
   while (std::getline(lines, line)) {
     ++lineno;
     size_t point = 0;
@@ -899,7 +1019,8 @@ Out open_output(const std::string& path, const Plan& plan) {
       json j = json::parse(line, nullptr, false);
       if (j.is_discarded() || !j.is_object() || !j.contains("point") ||
           !j["point"].is_number_unsigned() || !j.contains("spec_hash") ||
-          !j["spec_hash"].is_string() || !j.contains("points")) {
+          !j["spec_hash"].is_string() || !j.contains("points") ||
+          !j["points"].is_number_integer()) {
         throw refuse("not a sweep row");
       }
       point = j["point"].get<size_t>();
@@ -916,13 +1037,43 @@ Out open_output(const std::string& path, const Plan& plan) {
       throw refuse(fmt::format("point {} of {} does not fit this sweep's {} points", point, points,
                                plan.points.size()));
     }
+    std::string why = check_row(plan, plan.points[point], line, o.jsonl);
+    if (!why.empty()) throw refuse(why);
     if (!o.present.insert(point).second) throw refuse(fmt::format("point {} appears twice", point));
   }
-  if (!o.jsonl && lineno == 0) {
-    write_all(o.fd, header, path);
+  o.lines = lineno;
+  return o;
+}
+
+// Opens a checked output for appending: drops its torn last line, writes the CSV header of a new
+// or empty file.
+void open_output(Out& o) {
+  const std::string& path = o.path;
+  o.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (o.fd < 0)
+    throw Refused(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
+  if (!o.existed) {
+    // Make the new file's directory entry durable too.
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+  }
+  if (o.keep < o.size) {
+    // A torn last line (killed mid-write) is dropped.
+    if (::ftruncate(o.fd, static_cast<off_t>(o.keep)) != 0) {
+      throw Refused(
+          fmt::format("{}: cannot drop the torn last line: {}", path, std::strerror(errno)));
+    }
+    fmt::print(stderr, "zksim sweep: {}: dropped a torn last line ({} bytes)\n", path,
+               o.size - o.keep);
+  }
+  if (!o.jsonl && o.lines == 0) {
+    write_all(o.fd, o.header, path);
     fsync_or_throw(o.fd, path);
   }
-  return o;
 }
 
 std::string fmt_eta(double s) {
@@ -948,10 +1099,15 @@ int run_sweep(const Plan& plan, const RunConfig& cfg, RunReport* report) {
       for (const auto& o : outs) {
         if (o.path == path) throw Refused(fmt::format("{}: given twice as --out", path));
       }
-      outs.push_back(open_output(path, plan));
+      outs.push_back(check_output(path, plan));
+      outs.back().header = csv_line(plan.columns);
     }
+    // Only once every output passed: nothing is modified when one of them is refused.
+    for (auto& o : outs) open_output(o);
   } catch (const std::exception& e) {
-    for (auto& o : outs) ::close(o.fd);
+    for (auto& o : outs) {
+      if (o.fd >= 0) ::close(o.fd);
+    }
     fmt::print(stderr, "zksim sweep: {}\n", e.what());
     return 2;
   }

@@ -43,6 +43,31 @@ inline constexpr int kFormatVersion = 1;
 
 // Row layout: point, points, spec_hash, shape ("20x10"), key, one column per axis, metrics.
 inline constexpr size_t kAxisColumn = 5;
+// The metric columns, after the axes.
+inline constexpr const char* kMetricColumns[] = {"runs",
+                                                 "dual_runs",
+                                                 "p_dual",
+                                                 "p_dual_lo",
+                                                 "p_dual_hi",
+                                                 "dual_max_ms",
+                                                 "dual_mean_ms",
+                                                 "unavail_p50_ms",
+                                                 "unavail_p99_ms",
+                                                 "unavail_max_ms",
+                                                 "failovers_per_run",
+                                                 "failovers_per_day",
+                                                 "meta_stops_per_run",
+                                                 "zk_elections_per_run",
+                                                 "violation_runs",
+                                                 "duration_s"};
+
+// Checks a row's content as read back (resume, merge): `key` must be "axis=value;..." of the
+// row's own axis values, the metrics (text of each kMetricColumns entry, in that order) integers
+// where counts (runs >= 1, dual_runs and violation_runs <= runs), finite non-negative decimals
+// elsewhere (probabilities in [0, 1]). Returns "" or what is wrong, naming the column.
+std::string check_row_content(const std::vector<std::string>& axes,
+                              const std::vector<std::string>& values, const std::string& key,
+                              const std::vector<std::string>& metrics);
 
 struct Axis {
   std::string path;                 // scenario field, e.g. "meta.localTimer"

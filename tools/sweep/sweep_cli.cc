@@ -198,7 +198,8 @@ void register_sweep(CLI::App& app, int& exit_code) {
   s->add_flag("--no-meta-pauses", args->no_meta_pauses, "fuzz: never pause a meta process");
   s->add_flag("--fixed-seed", args->fixed_seed,
               "fuzz: use the scenario's seed for every run (only the faults vary)");
-  s->add_option("-j,--jobs", args->jobs, "Worker threads (default: the number of cores)");
+  s->add_option("-j,--jobs", args->jobs, "Worker threads (default: the number of cores)")
+      ->check(CLI::Range(1, 256));
   s->add_option(
       "--shard", args->shard,
       "K/N: run only points with index % N == K (default: from SLURM_ARRAY_TASK_ID/COUNT or "
