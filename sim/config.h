@@ -36,10 +36,11 @@ Duration json_duration(const nlohmann::json& j, const std::string& path);
 // latency, pause or gap in a run is anywhere near a day.
 constexpr double kMaxDrawnSeconds = 86400;
 
-// A duration distribution in seconds (clamped at 0 and kMaxDrawnSeconds): either a duration string (constant) or an
-// object {"dist": "lognormal", "median": "200us", "p99": "2ms"} / {"dist":"lognormal","mu":..,
-// "sigma":..} (of ln seconds) / {"dist":"exponential","mean":"5s"} / {"dist":"uniform","min":..,
-// "max":..} / {"dist":"normal","mean":..,"stddev":..} / {"dist":"gamma","shape":k,"scale":"1s"} /
+// A duration distribution in seconds (clamped at 0 and kMaxDrawnSeconds): either a duration string
+// (constant) or an object {"dist": "lognormal", "median": "200us", "p99": "2ms"} /
+// {"dist":"lognormal","mu":.., "sigma":..} (of ln seconds) / {"dist":"exponential","mean":"5s"} /
+// {"dist":"uniform","min":.., "max":..} / {"dist":"normal","mean":..,"stddev":..} /
+// {"dist":"gamma","shape":k,"scale":"1s"} /
 // {"dist":"weibull","shape":k,"scale":"1s"} / {"dist":"constant","value":"1ms"} /
 // {"dist":"empirical","quantiles":[[0,"1ms"],[0.5,"2ms"],[1,"9ms"]]}.
 Dist json_duration_dist(const nlohmann::json& j, const std::string& path);

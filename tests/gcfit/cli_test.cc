@@ -43,6 +43,25 @@ TEST(gcfitCli, BadInputExitsTwoNamingTheFile) {
       err.find(junk + ": no GC pauses found (2 lines: 0 recognised non-pause, 2 unrecognised)"),
       std::string::npos)
       << err;
+  // Outputs that cannot be written (a full disk) are errors, not silently short files.
+  if (std::filesystem::exists("/dev/full")) {
+    std::string log = dir + "/gc.log";
+    std::ofstream(log) << "2024-01-01T00:00:00.000+0000: 1.000: [GC pause (G1 Evacuation Pause) "
+                          "(young), 0.0100000 secs]\n"
+                          "2024-01-01T00:00:01.000+0000: 2.000: [GC pause (G1 Evacuation Pause) "
+                          "(young), 0.0200000 secs]\n"
+                          "2024-01-01T00:00:02.500+0000: 3.500: [GC pause (G1 Evacuation Pause) "
+                          "(young), 0.0300000 secs]\n";
+    CliOptions w;
+    w.logs = {log};
+    w.pauses_csv = "/dev/full";
+    EXPECT_EQ(run(w, out, err), 2) << err;
+    EXPECT_NE(err.find("/dev/full: cannot write"), std::string::npos) << err;
+    w.pauses_csv.clear();
+    w.out = "/dev/full";
+    EXPECT_EQ(run(w, out, err), 2) << err;
+    EXPECT_NE(err.find("/dev/full: cannot write"), std::string::npos) << err;
+  }
   std::filesystem::remove_all(dir);
 }
 

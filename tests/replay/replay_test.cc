@@ -1133,6 +1133,14 @@ TEST(ReplayBadInput, FlagsOutOfRange) {
             std::string::npos);
   std::string e = err([&](Options& o) { o.config = d.string(); });
   EXPECT_NE(e.find("--config " + d.string() + ": not a regular file"), std::string::npos) << e;
+  // A scenario nested 70,000 deep: refused by name (copying it overflowed the stack).
+  fs::path deep = d / "deep.json";
+  std::ofstream(deep) << R"({"comment":)" << std::string(70000, '[') << std::string(70000, ']')
+                      << "}";
+  e = err([&](Options& o) { o.config = deep.string(); });
+  EXPECT_NE(e.find("--config " + deep.string() + ": invalid JSON: nested deeper than 200"),
+            std::string::npos)
+      << e;
 }
 
 TEST(ReplayBadInput, EditedTimelineJsonNamesFileEventAndField) {

@@ -202,10 +202,14 @@ int run_gcfit(const CliOptions& opt, std::ostream& out, std::ostream& err) {
     fmt::print(err, "zksim gcfit: error: no {} pauses in the input\n", opt.kind);
     return 2;
   }
+  if (csv && !csv->flush()) {  // a full disk: say so, never leave a silently short file
+    fmt::print(err, "zksim gcfit: error: {}: cannot write\n", opt.pauses_csv);
+    return 2;
+  }
   if (!opt.out.empty()) {
     std::ofstream mo(opt.out);
     mo << model.dump(2) << "\n";
-    if (!mo) {
+    if (!mo.flush()) {
       fmt::print(err, "zksim gcfit: error: {}: cannot write\n", opt.out);
       return 2;
     }

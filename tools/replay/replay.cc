@@ -36,6 +36,17 @@ using nlohmann::json;
 
 namespace {
 
+// JSON from a file of the user's: syntax errors with the line, nesting past sim::kMaxJsonDepth
+// refused (a deeper document would overflow the stack when copied), as a ReplayError naming
+// `where`.
+json parse_user_json(const std::string& text, const std::string& where) {
+  try {
+    return sim::parse_json_text(text, where);
+  } catch (const sim::ConfigError& e) {
+    throw ReplayError(e.what());
+  }
+}
+
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) throw ReplayError(fmt::format("{}: cannot read", p.string()));
@@ -67,12 +78,7 @@ Timeline timeline_from_json(const std::string& path) {
   if (text.empty()) throw ReplayError(fmt::format("{}: empty file", path));
   if (text.find('\0') != std::string::npos)
     throw ReplayError(fmt::format("{}: binary content, not a log folder or timeline JSON", path));
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw ReplayError(fmt::format("{}: not a timeline JSON (byte {}): {}", path, e.byte, e.what()));
-  }
+  json j = parse_user_json(text, path);
   if (!j.is_object() || j.value("schema", "") != "zksim.timeline/1")
     throw ReplayError(
         fmt::format("{}: expected a timeline JSON with \"schema\": \"zksim.timeline/1\" (from "
@@ -696,11 +702,8 @@ json replay(const Options& opt, std::string* text) {
   fs::path in(opt.input);
   std::error_code ec;
   if (fs::is_directory(in, ec) && fs::exists(in / "zksim-run.json", ec)) {
-    try {
-      run_record = json::parse(read_file(in / "zksim-run.json"));
-    } catch (const json::parse_error& e) {
-      throw ReplayError(fmt::format("{}: {}", (in / "zksim-run.json").string(), e.what()));
-    }
+    run_record =
+        parse_user_json(read_file(in / "zksim-run.json"), (in / "zksim-run.json").string());
   }
   // Configuration source.
   if (!opt.config.empty()) {
@@ -712,11 +715,7 @@ json replay(const Options& opt, std::string* text) {
     std::string text_cfg = read_file(opt.config);
     size_t b = text_cfg.find_first_not_of(" \t\r\n");
     if (b != std::string::npos && text_cfg[b] == '{') {
-      try {
-        su.doc = json::parse(text_cfg);
-      } catch (const json::parse_error& e) {
-        throw ReplayError(fmt::format("--config {}: {}", opt.config, e.what()));
-      }
+      su.doc = parse_user_json(text_cfg, "--config " + opt.config);
       su.config_source = "scenario " + opt.config;
       su.dir = fs::path(opt.config).parent_path().string();
     } else {
@@ -953,12 +952,7 @@ json replay(const Options& opt, std::string* text) {
     }
     faults_source = "the run record zksim-run.json";
   } else {
-    json sd;
-    try {
-      sd = json::parse(read_file(opt.faults));
-    } catch (const json::parse_error& e) {
-      throw ReplayError(fmt::format("--faults {}: {}", opt.faults, e.what()));
-    }
+    json sd = parse_user_json(read_file(opt.faults), "--faults " + opt.faults);
     if (!sd.is_object() || (sd.contains("faults") && !sd["faults"].is_array()))
       throw ReplayError(
           fmt::format("--faults {}: expected a scenario JSON with a \"faults\" array", opt.faults));
