@@ -78,7 +78,12 @@ Timeline timeline_from_json(const std::string& path) {
   if (text.empty()) throw ReplayError(fmt::format("{}: empty file", path));
   if (text.find('\0') != std::string::npos)
     throw ReplayError(fmt::format("{}: binary content, not a log folder or timeline JSON", path));
-  json j = parse_user_json(text, path);
+  json j;
+  try {
+    j = sim::parse_json_text(text, path);
+  } catch (const sim::ConfigError& e) {
+    throw ReplayError(fmt::format("not a timeline JSON: {}", e.what()));
+  }
   if (!j.is_object() || j.value("schema", "") != "zksim.timeline/1")
     throw ReplayError(
         fmt::format("{}: expected a timeline JSON with \"schema\": \"zksim.timeline/1\" (from "
