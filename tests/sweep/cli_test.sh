@@ -130,6 +130,10 @@ expect 2 "in \"values\" and in \"range\"" -- "$ZKSIM" sweep --spec "$T/dup2.json
 for j in 0 -1 100000; do
   expect 2 "jobs" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --jobs "$j"
 done
+# A seed CLI11 would wrap (-1 -> 2^64-1) or clamp.
+for s in -1 18446744073709551616; do
+  expect 2 "seed is a whole number" -- "$ZKSIM" sweep "$SC" --grid zk.syncLimit=2,5 --seed "$s"
+done
 
 # Without --out, CSV streams to stdout.
 # shellcheck disable=SC2086

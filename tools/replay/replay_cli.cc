@@ -10,6 +10,7 @@
 
 #include "sim/check.h"
 #include "sim/time.h"
+#include "tools/cli/validators.h"
 #include "tools/replay/replay.h"
 
 namespace zksim::replay {
@@ -40,7 +41,8 @@ void register_replay(CLI::App& app, int& exit_code) {
       "Time zone of the log lines (UTC or +08:00); default: the scenario's logs.tz, else UTC");
   c->add_option("--year", o->year, "Year of glog lines when neither header nor file name has it");
   c->add_option("--seed", o->seed,
-                "Simulation seed (default: the run record's, else the config's, else 1)");
+                "Simulation seed (default: the run record's, else the config's, else 1)")
+      ->check(cli::check_seed);
   c->add_option("--faults", o->faults,
                 "logs (infer, default), record (zksim-run.json of a simulated run), or a scenario "
                 "JSON whose faults to use");

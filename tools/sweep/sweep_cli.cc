@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "sim/config.h"
+#include "tools/cli/validators.h"
 #include "tools/sweep/merge.h"
 #include "tools/sweep/sweep.h"
 
@@ -176,7 +177,8 @@ void register_sweep(CLI::App& app, int& exit_code) {
   s->add_option("--set", args->sets, "Override a base scenario field: path=value");
   s->add_option("--runs", args->runs, "Seeded runs per point (default 20)");
   s->add_option("--seed", args->seed,
-                "Sweep seed (default: the scenario's); run seeds derive from it");
+                "Sweep seed (default: the scenario's); run seeds derive from it")
+      ->check(cli::check_seed);
   s->add_option("--faults", args->faults,
                 "Fault model: scenario (the base scenario's faults, default) or fuzz (run i of "
                 "every point gets the fuzz generator's schedule i, drawn from the sweep seed: "
