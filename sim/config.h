@@ -2,6 +2,9 @@
 // offending key path, e.g. `zk.peers[2].host`. Scenario loading builds on these.
 #pragma once
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
@@ -51,8 +54,29 @@ Dist json_duration_dist(const nlohmann::json& j, const std::string& path);
 constexpr int kMaxJsonDepth = 200;
 
 // Parses JSON text from `where` (a file name, or a flag). Errors (syntax, with the line; numbers
-// out of range; nesting deeper than kMaxJsonDepth) name `where`. Throws ConfigError.
-nlohmann::json parse_json_text(const std::string& text, const std::string& where);
+// out of range; nesting deeper than kMaxJsonDepth) name `where`. Throws ConfigError. Inline so
+// that tools which do not link the engine (gcfit) read their JSON the same way.
+inline nlohmann::json parse_json_text(const std::string& text, const std::string& where) {
+  using nlohmann::json;
+  struct TooDeep {};
+  auto limit = [](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxJsonDepth) throw TooDeep{};
+    return true;
+  };
+  try {
+    return json::parse(text, limit);
+  } catch (const TooDeep&) {
+    throw ConfigError(
+        "", fmt::format("{}: invalid JSON: nested deeper than {} levels", where, kMaxJsonDepth));
+  } catch (const json::parse_error& e) {
+    // nlohmann reports a byte offset; turn it into a line number.
+    size_t upto = std::min<size_t>(e.byte, text.size());
+    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + upto, '\n'));
+    throw ConfigError("", fmt::format("{}:{}: invalid JSON: {}", where, line, e.what()));
+  } catch (const json::exception& e) {  // e.g. a number too large for a double (1e400)
+    throw ConfigError("", fmt::format("{}: invalid JSON: {}", where, e.what()));
+  }
+}
 
 // Reads and parses a JSON file. Errors name the file ("cannot open <what> file") and, for syntax
 // errors, the line: "path:12: invalid JSON: ...". Throws ConfigError.

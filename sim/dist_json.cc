@@ -28,27 +28,6 @@ Duration json_duration(const json& j, const std::string& path) {
   return *d;
 }
 
-json parse_json_text(const std::string& text, const std::string& where) {
-  struct TooDeep {};
-  auto limit = [](int depth, json::parse_event_t, json&) {
-    if (depth > kMaxJsonDepth) throw TooDeep{};
-    return true;
-  };
-  try {
-    return json::parse(text, limit);
-  } catch (const TooDeep&) {
-    throw ConfigError(
-        "", fmt::format("{}: invalid JSON: nested deeper than {} levels", where, kMaxJsonDepth));
-  } catch (const json::parse_error& e) {
-    // nlohmann reports a byte offset; turn it into a line number.
-    size_t upto = std::min<size_t>(e.byte, text.size());
-    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + upto, '\n'));
-    throw ConfigError("", fmt::format("{}:{}: invalid JSON: {}", where, line, e.what()));
-  } catch (const json::exception& e) {  // e.g. a number too large for a double (1e400)
-    throw ConfigError("", fmt::format("{}: invalid JSON: {}", where, e.what()));
-  }
-}
-
 json read_json_file(const std::string& path, const std::string& what) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))

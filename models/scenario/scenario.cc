@@ -237,12 +237,7 @@ void apply_override(json& doc, const std::string& assignment) {
   std::string raw = assignment.substr(eq + 1);
   // A value that is not JSON is taken as a string (zk.tickTime=3s); one that nests too deep is
   // refused like any JSON input.
-  json value = json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    value = raw;
-  } else {
-    value = sim::parse_json_text(raw, "--set " + path);
-  }
+  json value = json::accept(raw) ? sim::parse_json_text(raw, "--set " + path) : json(raw);
   // Split "a.b[2].c" / "a.b.2.c" into components.
   std::vector<std::string> parts;
   std::string cur;

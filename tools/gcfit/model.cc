@@ -1,10 +1,13 @@
 #include "tools/gcfit/model.h"
 
+#include "sim/config.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <sstream>
 
 namespace zksim::gcfit {
 
@@ -278,20 +281,13 @@ GcModel model_from_json(const json& j, const std::string& what) {
 GcModel load_model(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw ModelError(fmt::format("{}: cannot open", path));
-  // Nesting is capped as in every JSON input of zksim (sim::kMaxJsonDepth): copying a document
-  // tens of thousands of levels deep would overflow the stack.
-  struct TooDeep {};
-  auto limit = [](int depth, json::parse_event_t, json&) {
-    if (depth > 200) throw TooDeep{};
-    return true;
-  };
+  std::stringstream ss;
+  ss << in.rdbuf();
   json j;
   try {
-    j = json::parse(in, limit);
-  } catch (const TooDeep&) {
-    throw ModelError(fmt::format("{}: invalid JSON: nested deeper than 200 levels", path));
-  } catch (const json::exception& e) {
-    throw ModelError(fmt::format("{}: invalid JSON: {}", path, e.what()));
+    j = sim::parse_json_text(ss.str(), path);
+  } catch (const sim::ConfigError& e) {
+    throw ModelError(e.what());
   }
   return model_from_json(j, path);
 }
