@@ -1,5 +1,7 @@
 #include "sim/network.h"
 
+#include <boost/graph/adjacency_list.hpp>
+
 #include <algorithm>
 
 #include "sim/check.h"
@@ -36,39 +38,82 @@ const char* to_string(NetError e) {
   return "?";
 }
 
-Network::Network(Sim& sim) : sim_(sim), rng_(sim.rng("net")) {}
+struct Network::Topology {
+  using Graph =
+      boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, HostProps, LinkProps>;
+  using Edge = Graph::edge_descriptor;
+  Graph g;
+  std::vector<Edge> edges;  // dense (from, to) -> edge
+  size_t stride = 0;
+};
+
+Network::Network(Sim& sim) : sim_(sim), rng_(sim.rng("net")), topo_(std::make_unique<Topology>()) {}
+
+Network::~Network() = default;
+
+size_t Network::host_count() const {
+  return boost::num_vertices(topo_->g);
+}
+
+const std::string& Network::host_name(HostId h) const {
+  return topo_->g[h].name;
+}
+
+const std::string& Network::host_address(HostId h) const {
+  const HostProps& p = topo_->g[h];
+  return p.address.empty() ? p.name : p.address;
+}
+
+void Network::set_host_address(HostId h, std::string address) {
+  topo_->g[h].address = std::move(address);
+}
+
+bool Network::host_up(HostId h) const {
+  return topo_->g[h].up;
+}
+
+Network::LinkProps& Network::props(HostId from, HostId to) {
+  return topo_->g[topo_->edges[from * topo_->stride + to]];
+}
+
+const Network::LinkProps& Network::props(HostId from, HostId to) const {
+  return topo_->g[topo_->edges[from * topo_->stride + to]];
+}
 
 HostId Network::add_host(const std::string& name) {
   SIM_CHECK(find_host(name) == kNoHost, "duplicate host {}", name);
-  HostId h = static_cast<HostId>(boost::add_vertex(HostProps{name, true, {}}, g_));
+  auto& g = topo_->g;
+  HostId h = static_cast<HostId>(boost::add_vertex(HostProps{name, true, {}}, g));
   LinkProps lp;
   lp.params = default_link_;
   for (HostId o = 0; o <= h; ++o) {
-    boost::add_edge(h, o, lp, g_);
-    if (o != h) boost::add_edge(o, h, lp, g_);
+    boost::add_edge(h, o, lp, g);
+    if (o != h) boost::add_edge(o, h, lp, g);
   }
   rebuild_edges();
   return h;
 }
 
 void Network::rebuild_edges() {
-  stride_ = boost::num_vertices(g_);
-  edges_.assign(stride_ * stride_, Edge{});
-  for (auto [it, end] = boost::edges(g_); it != end; ++it) {
-    edges_[boost::source(*it, g_) * stride_ + boost::target(*it, g_)] = *it;
+  auto& t = *topo_;
+  t.stride = boost::num_vertices(t.g);
+  t.edges.assign(t.stride * t.stride, Topology::Edge{});
+  for (auto [it, end] = boost::edges(t.g); it != end; ++it) {
+    t.edges[boost::source(*it, t.g) * t.stride + boost::target(*it, t.g)] = *it;
   }
 }
 
 HostId Network::find_host(std::string_view name) const {
   for (HostId h = 0; h < host_count(); ++h) {
-    if (g_[h].name == name) return h;
+    if (topo_->g[h].name == name) return h;
   }
   return kNoHost;
 }
 
 void Network::set_default_link(const LinkParams& p) {
   default_link_ = p;
-  for (auto [it, end] = boost::edges(g_); it != end; ++it) g_[*it].params = p;
+  auto& g = topo_->g;
+  for (auto [it, end] = boost::edges(g); it != end; ++it) g[*it].params = p;
 }
 
 void Network::set_link(HostId from, HostId to, const LinkParams& p) {
@@ -80,7 +125,7 @@ const LinkParams& Network::link(HostId from, HostId to) const {
 }
 
 void Network::set_host_up(HostId h, bool up) {
-  g_[h].up = up;
+  topo_->g[h].up = up;
 }
 
 void Network::set_link_up(HostId from, HostId to, bool up, bool reject) {
@@ -121,12 +166,14 @@ void Network::partition(const std::vector<std::vector<HostId>>& groups, bool rej
 }
 
 void Network::heal_links() {
-  for (auto [it, end] = boost::edges(g_); it != end; ++it) {
-    g_[*it].up = true;
-    g_[*it].reject = false;
-    g_[*it].extra_latency = Duration::zero();
-    g_[*it].extra_loss = 0;
-    g_[*it].port_cuts.clear();
+  auto& g = topo_->g;
+  for (auto [it, end] = boost::edges(g); it != end; ++it) {
+    LinkProps& l = g[*it];
+    l.up = true;
+    l.reject = false;
+    l.extra_latency = Duration::zero();
+    l.extra_loss = 0;
+    l.port_cuts.clear();
   }
 }
 
@@ -137,7 +184,7 @@ void Network::set_link_extra(HostId from, HostId to, Duration extra_latency, dou
 }
 
 bool Network::deliverable(HostId from, HostId to) const {
-  return g_[from].up && g_[to].up && props(from, to).up;
+  return host_up(from) && host_up(to) && props(from, to).up;
 }
 
 bool Network::deliverable(HostId from, HostId to, uint16_t port) const {

@@ -9,11 +9,10 @@
 // the process handles them when it resumes (Process::deliver).
 #pragma once
 
-#include <boost/graph/adjacency_list.hpp>
-
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,25 +49,26 @@ struct LinkParams {
 class Network {
  public:
   explicit Network(Sim& sim);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
 
   // --- topology ---------------------------------------------------------------------------
   // Adds a host linked both ways to every existing host (a switched LAN) with the default link.
   HostId add_host(const std::string& name);
   HostId find_host(std::string_view name) const;
-  size_t host_count() const { return boost::num_vertices(g_); }
-  const std::string& host_name(HostId h) const { return g_[h].name; }
+  size_t host_count() const;
+  const std::string& host_name(HostId h) const;
   // The address shown in logs ("172.16.91.1"); defaults to the host name.
-  const std::string& host_address(HostId h) const {
-    return g_[h].address.empty() ? g_[h].name : g_[h].address;
-  }
-  void set_host_address(HostId h, std::string address) { g_[h].address = std::move(address); }
+  const std::string& host_address(HostId h) const;
+  void set_host_address(HostId h, std::string address);
   void set_default_link(const LinkParams& p);
   void set_link(HostId from, HostId to, const LinkParams& p);
   const LinkParams& link(HostId from, HostId to) const;
 
   // --- faults -------------------------------------------------------------------------------
   void set_host_up(HostId h, bool up);  // ifdown / ifup
-  bool host_up(HostId h) const { return g_[h].up; }
+  bool host_up(HostId h) const;
   // One direction cut silently (black hole) or with rejection (EHOSTUNREACH on connect).
   void set_link_up(HostId from, HostId to, bool up, bool reject = false);
   // One direction of one port cut: segments from `from` to `to` on connections whose server
@@ -128,9 +128,9 @@ class Network {
     double extra_loss = 0;
     std::vector<PortCut> port_cuts;  // few (usually none): a linear search is cheapest
   };
-  using Graph =
-      boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, HostProps, LinkProps>;
-  using Edge = Graph::edge_descriptor;
+  // The Boost.Graph graph of hosts (vertices) and links (edges), defined in network.cc so that
+  // the many files including this header do not compile Boost.Graph.
+  struct Topology;
 
   enum class SegKind : uint8_t { Data, Fin, Rst, SynAck };
   // A FIFO on a vector that allocates only when first used (most connections carry few segments
@@ -194,8 +194,8 @@ class Network {
     AcceptFn fn;
   };
 
-  LinkProps& props(HostId from, HostId to) { return g_[edges_[from * stride_ + to]]; }
-  const LinkProps& props(HostId from, HostId to) const { return g_[edges_[from * stride_ + to]]; }
+  LinkProps& props(HostId from, HostId to);
+  const LinkProps& props(HostId from, HostId to) const;
   void rebuild_edges();
   const PortCut* port_cut(HostId from, HostId to, uint16_t port) const;
   bool rejects(HostId from, HostId to, uint16_t port) const;
@@ -212,9 +212,7 @@ class Network {
 
   Sim& sim_;
   Rng rng_;
-  Graph g_;
-  std::vector<Edge> edges_;  // dense (from, to) -> edge
-  size_t stride_ = 0;
+  std::unique_ptr<Topology> topo_;
   LinkParams default_link_;
   std::deque<Conn> conns_;  // stable addresses; Segments are move-only
   std::vector<Listener> listeners_;
