@@ -1,5 +1,7 @@
 #include "tools/cli/run_cmd.h"
 
+#include <CLI/CLI.hpp>
+
 #include <fmt/format.h>
 
 #include <chrono>

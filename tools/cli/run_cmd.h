@@ -1,6 +1,8 @@
 #pragma once
 
-#include <CLI/CLI.hpp>
+namespace CLI {
+class App;  // <CLI/CLI.hpp> is included by the .cc files that use it
+}  // namespace CLI
 
 namespace cli {
 

@@ -1,5 +1,7 @@
 #include "tools/fuzz/fuzz_cli.h"
 
+#include <CLI/CLI.hpp>
+
 #include <fmt/format.h>
 #include <unistd.h>
 

@@ -1,7 +1,9 @@
 // `zksim fuzz`: property-based fuzzing of fault schedules over a base scenario (docs/fuzz.md).
 #pragma once
 
-#include <CLI/CLI.hpp>
+namespace CLI {
+class App;  // <CLI/CLI.hpp> is included by the .cc files that use it
+}  // namespace CLI
 
 namespace zksim::fuzz {
 

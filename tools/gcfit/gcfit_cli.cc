@@ -1,5 +1,7 @@
 #include "tools/gcfit/gcfit_cli.h"
 
+#include <CLI/CLI.hpp>
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 

@@ -6,11 +6,13 @@
 // lines. Exit codes: 0 success, 2 bad input (unreadable/empty file, no pauses, unwritable output).
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <iosfwd>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;  // <CLI/CLI.hpp> is included by the .cc files that use it
+}  // namespace CLI
 
 namespace zksim::gcfit {
 

@@ -1,5 +1,7 @@
 #include "tools/ingest/ingest_cli.h"
 
+#include <CLI/CLI.hpp>
+
 #include <fmt/format.h>
 
 #include <fstream>

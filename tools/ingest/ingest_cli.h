@@ -2,10 +2,13 @@
 // single `zksim` binary (tools/cli) calls, plus the function it runs, for tests.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
+
+namespace CLI {
+class App;  // <CLI/CLI.hpp> is included by the .cc files that use it
+}  // namespace CLI
 
 namespace zksim::ingest {
 

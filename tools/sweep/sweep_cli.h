@@ -1,7 +1,9 @@
 // `zksim sweep` (parameter grids, sharded across machines) and `zksim merge` (combine shards).
 #pragma once
 
-#include <CLI/CLI.hpp>
+namespace CLI {
+class App;  // <CLI/CLI.hpp> is included by the .cc files that use it
+}  // namespace CLI
 
 namespace zksim::sweep {
 
