@@ -1172,12 +1172,22 @@ TEST(ReplayBadInput, EditedTimelineJsonNamesFileEventAndField) {
   expect("tns-float.json", edit(R"("t_ns": 1753000000000000000)", R"("t_ns": 1.5)"), "t_ns");
   expect("myid-str.json", edit(R"("myid": 1)", R"("myid": "x")"), "myid");
   expect("myid-neg.json", edit(R"("myid": 1)", R"("myid": -7)"), "myid");
+  expect("myid-big.json", edit(R"("myid": 1)", R"("myid": 256)"), "myid");
   expect("host-null.json", edit(R"("host": "node1")", R"("host": null)"), "host");
   expect("type-num.json", edit(R"("type": "peer_state")", R"("type": 5)"), "type");
   expect("file-oob.json", edit(R"("file": 0)", R"("file": 999)"), "file");
   expect("state.json", edit(R"("state": "looking")", R"("state": "bogus")"), "state");
   auto [path, e] = err_of("event-num.json", "5");
   EXPECT_NE(e.find(path + ": events[1]: expected an event object"), std::string::npos) << e;
+  // A valid timeline whose server id the model cannot take (myid 0): the ensemble built from it
+  // is refused, naming the input and the key.
+  std::string node2 = edit(R"("host": "node1")", R"("host": "node2")");
+  node2.replace(node2.find(R"("myid": 1)"), 9, R"("myid": 0)");
+  auto [path0, e0] = err_of("myid-0.json", node2);
+  EXPECT_NE(e0.find(path0 + ": the scenario built from the logs (settings from defaults"),
+            std::string::npos)
+      << e0;
+  EXPECT_NE(e0.find("zk.peers[0].id: 0 is out of range [1, 255]"), std::string::npos) << e0;
 }
 
 TEST(ReplayBadInput, ConfigEpochAfterTheLogsAndFaultsFileWithUnknownHost) {

@@ -444,6 +444,11 @@ TEST(Merge, NamesMissingAndDuplicatedPoints) {
   spit(tmp / "torn.csv", s1.substr(0, s1.size() - 5));
   EXPECT_EQ(merge_to({shards[0], tmp / "torn.csv", shards[2]}, &out, &err), 1);
   EXPECT_NE(err.find("torn"), std::string::npos) << err;
+  // A file that is no sweep output (a binary, no final newline) is bad input, not a torn sweep.
+  spit(tmp / "binary.csv", std::string(1, '\x7f') + std::string("ELF\x02\x01\x01\0\0", 8));
+  EXPECT_EQ(merge_to({shards[0], tmp / "binary.csv"}, &out, &err), 2);
+  EXPECT_NE(err.find("binary.csv:1: not a zksim sweep CSV header or JSONL row"), std::string::npos)
+      << err;
   // A shard of another sweep is refused.
   auto other = small_plan(4);
   run_to(other, tmp / "other.csv", 1, {1, 3});

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -138,9 +137,8 @@ Timeline timeline_from_json(const std::string& path) {
     e.host = opt_string(je, "host", where, "");
     if (je.contains("myid")) {
       const json& m = je["myid"];
-      if (!m.is_number_integer() || m.get<int64_t>() < -1 ||
-          m.get<int64_t>() > std::numeric_limits<int>::max())
-        throw bad(where + ".myid", "expected a ZooKeeper server id (>= 0), or -1 for none", m);
+      if (!m.is_number_integer() || m.get<int64_t>() < -1 || m.get<int64_t>() > 255)
+        throw bad(where + ".myid", "expected a ZooKeeper server id (0..255), or -1 for none", m);
       e.myid = m.get<int>();
     }
     std::string proc = opt_string(je, "process", where, "");
@@ -877,6 +875,9 @@ json replay(const Options& opt, std::string* text) {
     scenario::Scenario sc = scenario::from_json(probe, su.config_source, su.dir);
     su.epoch_ns = sc.wall_epoch_ns;
   } catch (const sim::ConfigError& e) {
+    if (su.epoch_from_logs)  // the scenario was built here from what the logs say
+      throw ReplayError(fmt::format("{}: the scenario built from the logs (settings from {}): {}",
+                                    opt.input, su.config_source, e.what()));
     throw ReplayError(fmt::format("{}: {}", su.config_source, e.what()));
   }
   if (!su.epoch_from_logs) {

@@ -82,6 +82,9 @@ int merge_files(const std::vector<std::string>& files, std::FILE* out, std::FILE
       ss << in.rdbuf();
       std::string text = ss.str();
       if (text.empty()) throw Failure{2, fmt::format("{}: empty (not a sweep output)", path)};
+      // A file that is no sweep output at all is bad input (2), not an unfinished sweep (1).
+      if (text[0] != '{' && text.rfind("point,points,spec_hash,shape,key,", 0) != 0)
+        throw Failure{2, fmt::format("{}:1: not a zksim sweep CSV header or JSONL row", path)};
       if (text.back() != '\n') {
         throw Failure{
             1, fmt::format("{}: ends with a torn line: that sweep did not finish; rerun the same "
