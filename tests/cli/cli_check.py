@@ -2,9 +2,11 @@
 """Assertions on `zksim run` as a user meets it: the --json contract, exit codes and messages,
 determinism of every bundled scenario, Perfetto validity, logs and JSONL traces, and the same
 trace hashes from a second compiler and build type."""
+import difflib
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -210,8 +212,73 @@ def cross_build(zksim, src, build_dir):
         print(f"{os.path.relpath(scen, src)}: {a['trace_hash']} on both builds")
 
 
+# ---- pinned fingerprints and golden timelines (STYLE.md 7 and 11) ---------------------------
+# Behaviour changes show up in review: every bundled scenario's trace hash, event and record counts
+# at its own seed, a short fuzz campaign's failing runs, and the printed timeline of three key
+# scenarios are pinned in tests/golden/. A change that alters them fails here until the files are
+# rewritten (`cli_check.py golden ZKSIM SRC --rewrite`) and the diff is reviewed with the change.
+GOLDEN_TIMELINES = ["scenarios/ifdown-2022-08-04.json", "scenarios/zk/leader-crash.json",
+                    "scenarios/zk/partition-minority.json"]
+GOLDEN_FUZZ = ["--scenario", "scenarios/fuzz/perf-5x5-gc-120s.json", "--runs", "300", "--jobs", "1",
+               "--bench"]
+
+
+def golden_timeline(zksim, src, rel):
+    p = subprocess.run([zksim, "run", rel], capture_output=True, text=True, timeout=600, cwd=src)
+    assert p.returncode in (0, 1), p.stderr
+    # The one line that depends on the machine: wall time and speed.
+    return re.sub(r" wall=\S+ \(\S+ real time\)", "", p.stdout)
+
+
+def golden_fuzz(zksim, src):
+    p = subprocess.run([zksim, "fuzz", *GOLDEN_FUZZ], capture_output=True, text=True, timeout=600,
+                       cwd=src)
+    assert p.returncode in (0, 1), p.stderr
+    out = p.stdout + p.stderr
+    m = re.search(r"(\d+) runs in .* (\d+) engine events/run", out)
+    fails = re.findall(r"P\d [^:]*: \d+ failing run\(s\).*", out)
+    assert m, out
+    return f"zksim fuzz {' '.join(GOLDEN_FUZZ)}\t{m.group(1)} runs\t{m.group(2)} events/run\t" + \
+        " | ".join(fails)
+
+
+def golden(zksim, src, *flags):
+    rewrite = "--rewrite" in flags
+    gdir = os.path.join(src, "tests", "golden")
+    lines = ["# scenario (from the repository root)\tseed\ttrace_hash\tevents\trecords"]
+    for scen in bundled(src):
+        j = json.loads(run(zksim, scen, "--json").stdout)
+        lines.append(f"{os.path.relpath(scen, src)}\t{j['seed']}\t{j['trace_hash']}\t{j['events']}\t"
+                     f"{j['records']}")
+    lines.append(golden_fuzz(zksim, src))
+    files = {"fingerprints.tsv": "\n".join(lines) + "\n"}
+    for rel in GOLDEN_TIMELINES:
+        stem = os.path.relpath(rel, "scenarios").replace("/", "_").removesuffix(".json")
+        files[f"{stem}.timeline.txt"] = golden_timeline(zksim, src, rel)
+    if rewrite:
+        os.makedirs(gdir, exist_ok=True)
+        for name, text in files.items():
+            with open(os.path.join(gdir, name), "w") as f:
+                f.write(text)
+        print(f"rewrote {len(files)} files in {gdir}: review `git diff tests/golden` with the change")
+        return
+    bad = []
+    for name, text in files.items():
+        path = os.path.join(gdir, name)
+        want = open(path).read() if os.path.exists(path) else ""
+        if want != text:
+            diff = difflib.unified_diff(want.splitlines(), text.splitlines(), f"pinned {name}",
+                                        "this build", lineterm="", n=1)
+            bad.append("\n".join(list(diff)[:60]))
+    assert not bad, ("behaviour changed from what tests/golden pins:\n" + "\n".join(bad) +
+                     "\nIf the change is intended: /usr/bin/python3 tests/cli/cli_check.py golden "
+                     "build/tools/cli/zksim . --rewrite, and review the diff with the change.")
+    print(f"{len(files)} golden files match ({len(lines) - 2} scenario fingerprints, a fuzz campaign, "
+          f"{len(GOLDEN_TIMELINES)} timelines)")
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"json-contract": json_contract, "exit-codes": exit_codes, "determinism": determinism,
-     "perfetto": perfetto, "logs": logs, "cross-build": cross_build}[cmd](*args)
+     "perfetto": perfetto, "logs": logs, "cross-build": cross_build, "golden": golden}[cmd](*args)
     print("ok")

@@ -9,6 +9,9 @@ target_link_libraries(perfetto_check PRIVATE zksim_trace_event_validator)
 add_test(NAME cli_json_contract COMMAND ${RUN_CHECK} json-contract $<TARGET_FILE:zksim> ${CMAKE_SOURCE_DIR})
 add_test(NAME cli_exit_codes COMMAND ${RUN_CHECK} exit-codes $<TARGET_FILE:zksim> ${CMAKE_SOURCE_DIR} ${RUN_OUT})
 add_test(NAME cli_determinism COMMAND ${RUN_CHECK} determinism $<TARGET_FILE:zksim> ${CMAKE_SOURCE_DIR} ${RUN_OUT})
+# Pinned trace fingerprints and golden timelines (tests/golden): a behaviour change fails here until
+# the files are rewritten (cli_check.py golden ZKSIM SRC --rewrite) and their diff reviewed.
+add_test(NAME cli_golden COMMAND ${RUN_CHECK} golden $<TARGET_FILE:zksim> ${CMAKE_SOURCE_DIR})
 add_test(NAME cli_perfetto_valid
          COMMAND ${RUN_CHECK} perfetto $<TARGET_FILE:zksim> ${CMAKE_SOURCE_DIR} ${RUN_OUT} $<TARGET_FILE:perfetto_check>)
 add_test(NAME cli_logs_and_trace COMMAND ${RUN_CHECK} logs $<TARGET_FILE:zksim> ${CMAKE_SOURCE_DIR} ${RUN_OUT})
