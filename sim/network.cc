@@ -13,8 +13,16 @@ namespace {
 constexpr Duration kInitialRto = Duration::ms(200);  // Linux TCP_RTO_MIN
 constexpr Duration kMaxRto = Duration::s(120);       // Linux TCP_RTO_MAX
 constexpr int kMaxRetries = 15;                      // net.ipv4.tcp_retries2
-constexpr int kMaxSynRetries = 6;                    // net.ipv4.tcp_syn_retries
-constexpr Duration kSynRto = Duration::s(1);         // Linux initial SYN RTO
+// Rare paths (sim/probe.h): TCP's own timeouts, which only long black holes reach.
+const ProbeSite kProbeSynTimeout{"net.tcp.syn_timeout",
+                                 "a connect gives up after tcp_syn_retries (ETIMEDOUT)"};
+const ProbeSite kProbeRetransmitTimeout{
+    "net.tcp.retransmit_timeout",
+    "an established connection gives up retransmitting (ETIMEDOUT after tcp_retries2)"};
+const ProbeSite kProbeRetransmitHealed{"net.tcp.retransmit_delivered",
+                                       "segments held back by a black hole go out once it heals"};
+constexpr int kMaxSynRetries = 6;             // net.ipv4.tcp_syn_retries
+constexpr Duration kSynRto = Duration::s(1);  // Linux initial SYN RTO
 
 }  // namespace
 
@@ -262,6 +270,7 @@ void Network::send_syn(ConnId c) {
   // SYN lost in a black hole: retransmit with back-off, then give up one back-off after the last
   // retransmission (Linux, tcp_syn_retries = 6: SYNs at 0, 1, 3, ..., 63 s; ETIMEDOUT at 127 s).
   if (cn.syn_retries > kMaxSynRetries) {
+    sim_.probes.hit(kProbeSynTimeout);
     result(c, NetError::TimedOut);
     return;
   }
@@ -427,6 +436,7 @@ void Network::schedule_retry(ConnId c, int s) {
     sd.retry_pending = false;
     HostId a = sd.host, b = cn.side[1 - s].host;
     if (deliverable(a, b, cn.port)) {
+      sim_.probes.hit(kProbeRetransmitHealed);
       sd.rto = kInitialRto;
       sd.retries = 0;
       auto q = std::move(sd.backlog);
@@ -436,6 +446,7 @@ void Network::schedule_retry(ConnId c, int s) {
     }
     if (++sd.retries > kMaxRetries) {
       // TCP gives up: the local side sees ETIMEDOUT; whatever was queued is lost.
+      sim_.probes.hit(kProbeRetransmitTimeout);
       sd.backlog.clear();
       if (sd.open && side_alive(sd)) {
         sd.open = false;

@@ -8,6 +8,7 @@
 
 #include "sim/engine.h"
 #include "sim/network.h"
+#include "sim/probe.h"
 #include "sim/process.h"
 #include "sim/rng.h"
 #include "sim/textlog.h"
@@ -37,7 +38,8 @@ class Sim {
   Engine engine;
   Trace trace;
   Network net;
-  TextLogs logs;  // disabled unless the run asked for --logs
+  TextLogs logs;       // disabled unless the run asked for --logs
+  ProbeCounts probes;  // rare paths this run took (sim/probe.h); nothing reads them to decide
 
  private:
   std::vector<Process*> procs_;

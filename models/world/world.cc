@@ -262,6 +262,7 @@ RunResult run(const scenario::Scenario& sc, const RunOptions& opt) {
   res.sim_time = s.now().since_start();
   res.metrics = observer.metrics();
   res.violations = observer.violations();
+  res.probes = s.probes;
   if (opt.keep_records) res.records_kept = std::move(keep.records);
   if (!opt.logs_dir.empty()) {
     nlohmann::json rec{{"schema", "zksim.run/1"},      {"seed", res.seed},
@@ -320,6 +321,9 @@ nlohmann::json to_json(const RunResult& r) {
       m.zk_recovery_after_heal ? json(ms(*m.zk_recovery_after_heal)) : json(nullptr);
   j["metrics"] = json{{"meta", meta}, {"zk", zk}, {"gc", json{{"pauses", m.gc_pauses}}}};
   j["violations"] = r.violations;
+  json probes = json::object();
+  for (const auto& [name, n] : r.probes.by_name()) probes[name] = n;
+  j["probes"] = probes;
   return j;
 }
 

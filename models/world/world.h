@@ -15,6 +15,7 @@
 
 #include "models/checks/checks.h"
 #include "models/scenario/scenario.h"
+#include "sim/probe.h"
 #include "sim/trace.h"
 
 namespace world {
@@ -52,6 +53,7 @@ struct RunResult {
   std::vector<std::string> violations;
   std::vector<sim::Record> records_kept;
   sim::Time last_heal;
+  sim::ProbeCounts probes;  // rare paths taken (sim/probe.h)
 };
 
 // Throws sim::ConfigError for problems only found while building (e.g. an unreadable GC model).

@@ -5,11 +5,28 @@
 #include <algorithm>
 
 #include "sim/check.h"
+#include "sim/sim.h"
 #include "sim/textlog.h"
 #include "sim/trace.h"
 
 namespace zbs {
 namespace {
+
+// Rare paths that decide outcomes (sim/probe.h): a campaign reports the ones it never reached.
+const sim::ProbeSite kProbeBlipSurvived{
+    "meta.timer.reconnected_in_time",
+    "a meta's client reconnects before its local timer fires (the blip costs no failover)"};
+const sim::ProbeSite kProbeTimerFiredLeading{
+    "meta.timer.fired_leading", "a leading meta's local timer fires: it stops serving"};
+const sim::ProbeSite kProbeTimerFiredNotLeading{"meta.timer.fired_not_leading",
+                                                "a candidate meta's local timer fires"};
+const sim::ProbeSite kProbeExpiredByZkLeading{
+    "meta.session.expired_by_zookeeper_leading",
+    "a leading meta learns of its expiry from ZooKeeper (on reconnect), its local timer not yet "
+    "fired: ZooKeeper expired the session first"};
+const sim::ProbeSite kProbeExpiredByZkNotLeading{
+    "meta.session.expired_by_zookeeper_not_leading",
+    "a candidate meta learns of its expiry from ZooKeeper before its local timer fires"};
 
 const char* role_name(Meta::Role r) {
   switch (r) {
@@ -197,6 +214,7 @@ void Meta::on_session(int st) {
   zk_state_ = st;
   if (st == zk::CONNECTED_STATE) {
     if (local_timer_.armed()) {
+      sim().probes.hit(kProbeBlipSurvived);
       local_timer_.cancel();
       glog('W', tid_quorum_, "zookeeper.cc", 199, "Stop the session timeout timer.");
       sim::Rec(sim().trace, now(), "meta.timer", name())
@@ -224,6 +242,7 @@ void Meta::on_session(int st) {
     }
     set_quorum("Running_Connecting");
   } else if (st == zk::EXPIRED_SESSION_STATE) {
+    sim().probes.hit(leading_ ? kProbeExpiredByZkLeading : kProbeExpiredByZkNotLeading);
     if (local_timer_.armed()) {
       local_timer_.cancel();
       glog('W', tid_quorum_, "zookeeper.cc", 199, "Stop the session timeout timer.");
@@ -240,6 +259,7 @@ void Meta::on_session(int st) {
 }
 
 void Meta::on_local_timer() {
+  sim().probes.hit(leading_ ? kProbeTimerFiredLeading : kProbeTimerFiredNotLeading);
   sim::Rec(sim().trace, now(), "meta.timer", name())
       .f("action", "fire")
       .f("ms", cfg_.local_timer.to_ms())

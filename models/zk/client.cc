@@ -11,6 +11,19 @@
 namespace zk {
 namespace {
 
+// Rare paths that decide outcomes (sim/probe.h): a campaign reports the ones it never reached.
+const sim::ProbeSite kProbeRecvTimeout{
+    "client.recv_timeout",
+    "the C client hears nothing for 2/3 of the session timeout and drops its server"};
+const sim::ProbeSite kProbeConnectNetUnreachable{
+    "client.connect.net_unreachable",
+    "a connect fails at once: the client's own interface is down"};
+const sim::ProbeSite kProbeConnectRefused{
+    "client.connect.refused_or_timed_out",
+    "a connect to a server is refused, rejected or times out (the client moves on)"};
+const sim::ProbeSite kProbeServerClosed{
+    "client.connection_closed", "an established connection is closed or reset by the server side"};
+
 // Line numbers of the call sites as the 3.9-based client of the 2025 seed prints them
 // (handle_socket_error_msg logs the caller's __LINE__). Those not seen in a seed are placeholders
 // near the real ones.
@@ -269,6 +282,7 @@ void Client::io_wake() {
   int64_t send_to = rt / 3;
   if (recv_to <= 0) {
     // errno = ETIMEDOUT; handle_socket_error_msg(ZOPERATIONTIMEOUT, ...)
+    owner_.sim().probes.hit(kProbeRecvTimeout);
     handle_error(ZOPERATIONTIMEOUT, 110,
                  fmt::format("connection to {} timed out (exceeded timeout by {}ms)",
                              current_server(), -recv_to),
@@ -317,6 +331,8 @@ void Client::on_connect_result(sim::ConnId c, sim::NetError e) {
   if (!conn_ || *conn_ != c || closed_) return;
   using sim::NetError;
   if (e != NetError::Ok) {
+    owner_.sim().probes.hit(e == NetError::NetUnreachable ? kProbeConnectNetUnreachable
+                                                          : kProbeConnectRefused);
     switch (e) {
       case NetError::NetUnreachable:
         // connect() fails at once when our own interface is down.
@@ -366,6 +382,7 @@ void Client::on_connect_result(sim::ConnId c, sim::NetError e) {
 void Client::on_conn_closed(sim::ConnId c, sim::NetError e) {
   if (!conn_ || *conn_ != c || closed_) return;
   // recv() == 0 sets errno = EHOSTDOWN (ZK-SEMANTICS §6): "Host is down" on an orderly close.
+  owner_.sim().probes.hit(kProbeServerClosed);
   int err = e == sim::NetError::Eof ? 112 : e == sim::NetError::Reset ? 104 : 110;
   handle_error(ZCONNECTIONLOSS, err, "failed while receiving a server response", kLineRecvFail);
 }

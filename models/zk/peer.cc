@@ -9,6 +9,34 @@
 
 namespace zk {
 
+namespace {
+
+// Rare paths that decide outcomes (sim/probe.h): a campaign reports the ones it never reached.
+const sim::ProbeSite kProbeSyncTrunc{"zk.sync.trunc",
+                                     "a learner ahead of its new leader is synced with TRUNC"};
+const sim::ProbeSite kProbeSyncSnap{"zk.sync.snap", "a learner with no data is synced with SNAP"};
+const sim::ProbeSite kProbeSyncDiffBehind{
+    "zk.sync.diff_behind", "a learner behind its leader is synced with DIFF (txns to catch up)"};
+const sim::ProbeSite kProbeFollowerReadTimeout{
+    "zk.follower.read_timeout", "a follower reads nothing from its leader for syncLimit ticks"};
+const sim::ProbeSite kProbeFollowerConnectFailed{
+    "zk.follower.connect_failed", "a follower cannot connect to the leader it elected"};
+const sim::ProbeSite kProbeFollowerLost{"zk.follower.connection_lost",
+                                        "a follower's leader connection closes or resets under it"};
+const sim::ProbeSite kProbeNotificationBackoff{"zk.election.notification_timeout",
+                                               "an election round hears nothing new and backs off"};
+const sim::ProbeSite kProbeQuorumLost{
+    "zk.leader.quorum_lost", "a leader's tick finds fewer than a quorum synced and steps down"};
+const sim::ProbeSite kProbeLearnerDropped{"zk.leader.learner_dropped",
+                                          "a leader drops a learner (read timeout, EOF or error)"};
+const sim::ProbeSite kProbeSessionExpired{
+    "zk.session.expired", "the leader's session tracker expires a session (its ephemerals go)"};
+const sim::ProbeSite kProbeSessionInvalid{
+    "zk.session.reconnect_expired",
+    "a client reconnects with a session the ensemble has expired (Invalid session)"};
+
+}  // namespace
+
 using sim::ConnId;
 using sim::Duration;
 using sim::NetError;
@@ -607,6 +635,7 @@ void Peer::fle_timeout() {
   } else {
     qcm_connect_all();
   }
+  sim().probes.hit(kProbeNotificationBackoff);
   not_timeout_ = std::min(not_timeout_ * 2, cfg_.max_notification_interval);
   logm("INFO ", "FastLeaderElection@1000",
        fmt::format("Notification time out: {} ms", not_timeout_.to_ms()));
@@ -817,6 +846,13 @@ void Peer::f_arm_read_timer() {
 }
 
 void Peer::f_fail(const std::string& cause) {
+  if (cause == "read timeout") {
+    sim().probes.hit(kProbeFollowerReadTimeout);
+  } else if (cause == "connect timeout" || cause == "connect failed") {
+    sim().probes.hit(kProbeFollowerConnectFailed);
+  } else if (cause != "epoch") {
+    sim().probes.hit(kProbeFollowerLost);
+  }
   sim::Rec(sim().trace, now(), "zk.follower.exception", name())
       .f("cause", cause)
       .f("leader", static_cast<int64_t>(f_leader_))
@@ -1051,6 +1087,7 @@ void Peer::l_arm_read_timer(LearnerHandler& h) {
 void Peer::l_drop(ConnId c, const std::string& why) {
   LearnerHandler* h = lh(c);
   if (!h) return;
+  sim().probes.hit(kProbeLearnerDropped);
   std::string thread = "LearnerHandler-" + h->remote;
   if (why == "read timeout") {
     log("ERROR", thread, "LearnerHandler@714",
@@ -1171,6 +1208,9 @@ void Peer::l_start_sync(LearnerHandler& h) {
                        : h->peer_last_zxid > leader_zxid ? "trunc"
                        : h->peer_last_zxid == 0          ? "snap"
                                                          : "diff";
+    if (mode == "trunc") sim().probes.hit(kProbeSyncTrunc);
+    if (mode == "snap") sim().probes.hit(kProbeSyncSnap);
+    if (mode == "diff" && h->peer_last_zxid < leader_zxid) sim().probes.hit(kProbeSyncDiffBehind);
     log("INFO ", "LearnerHandler-" + h->remote, "LearnerHandler@805",
         fmt::format("Synchronizing with Learner sid: {} lastProcessedZxid={} peerLastZxid={}",
                     h->sid, hex(leader_zxid), hex(h->peer_last_zxid)));
@@ -1283,6 +1323,7 @@ void Peer::l_tick() {
         if (h->sid != 0 && l_tick_ <= h->tick_deadline) synced.insert(h->sid);
       }
       std::string s = sids_string(synced);
+      sim().probes.hit(kProbeQuorumLost);
       sim::Rec(sim().trace, now(), "zk.leader.quorum_lost", name()).f("synced", s).emit();
       l_shutdown("Not sufficient followers synced, only synced with sids: [ " + s + " ]");
       return;
@@ -1492,6 +1533,7 @@ void Peer::session_timer_fired() {
     if (e <= now() && !l_closing_.count(s)) expired.push_back(s);
   }
   for (int64_t s : expired) {
+    sim().probes.hit(kProbeSessionExpired);
     auto it = tree_.sessions.find(s);
     Duration to = it == tree_.sessions.end() ? Duration::zero() : it->second;
     log("INFO ", "SessionTracker", "ZooKeeperServer@728",
@@ -1694,6 +1736,7 @@ void Peer::c_finish_session_init(ConnId c, int64_t session, Duration timeout, bo
     it->second.session = session;
     it->second.established = true;
   } else {
+    sim().probes.hit(kProbeSessionInvalid);
     log("INFO ", "NIOWorkerThread-1", "ZooKeeperServer@1178",
         fmt::format("Invalid session {} for client {}, probably expired", hex(session),
                     client_addr(c)));

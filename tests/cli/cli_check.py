@@ -52,6 +52,12 @@ def json_contract(zksim, src):
     # The seed scenario's fixed seed reproduces a dual leader: exit 1, a violation, a real window.
     assert p.returncode == 1 and len(j["violations"]) >= 1, j["violations"]
     assert 366 <= m["meta"]["dual_leader"]["max_ms"] <= 466, m["meta"]["dual_leader"]
+    # Rare paths taken (sim/probe.h), every catalogued probe listed: the incident's own story is
+    # ZooKeeper expiring the leader's session, then the leader's local timer firing.
+    pr = j["probes"]
+    assert len(pr) >= 20 and all(isinstance(v, int) for v in pr.values()), pr
+    assert pr["zk.session.expired"] >= 1 and pr["meta.timer.fired_leading"] == 1, pr
+    assert pr["net.tcp.syn_timeout"] == 0 and pr["zk.sync.trunc"] == 0, pr
     # A ZooKeeper-only scenario has no meta leaders: zeros, and exit 0.
     p = run(zksim, os.path.join(src, "scenarios", "zk", "leader-crash.json"), "--json", check_rc=0)
     j = json.loads(p.stdout)

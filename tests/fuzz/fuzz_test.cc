@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
 
 #include "tools/fuzz/fuzz.h"
@@ -265,6 +266,18 @@ TEST(FuzzCampaign, SameResultsWithOneAndTwoJobs) {
   CampaignResult two = run_campaign(base, c);
   EXPECT_EQ(one.events, two.events);
   for (int p = 0; p < kProperties; ++p) EXPECT_EQ(one.failing_runs[p], two.failing_runs[p]);
+  // Rare-path coverage is a sum over runs: the same whatever the job count. The 2022 incident's
+  // faults reach the paths it is about, in some runs and not all.
+  EXPECT_EQ(one.probe_runs, two.probe_runs);
+  std::map<std::string, uint64_t> probes(one.probe_runs.begin(), one.probe_runs.end());
+  EXPECT_GE(one.probe_runs.size(), 20u);
+  for (const char* p : {"meta.timer.fired_leading", "meta.timer.reconnected_in_time",
+                        "zk.session.expired", "client.recv_timeout"}) {
+    EXPECT_GT(probes[p], 0u) << p;
+    EXPECT_LT(probes[p], c.runs) << p;
+  }
+  // Nothing in 150 runs of faults up to 15 s reaches TCP's own 127 s connect timeout.
+  EXPECT_EQ(probes["net.tcp.syn_timeout"], 0u);
   ASSERT_FALSE(one.failing_runs[0].empty()) << "the 2022 timer should give some dual leaders";
   ASSERT_EQ(one.failures.size(), two.failures.size());
   for (size_t i = 0; i < one.failures.size(); ++i) {

@@ -240,6 +240,11 @@ TEST_F(sim_network, ConnectIntoBlackHoleTimesOutAfterSynRetries) {
   EXPECT_EQ(res->err, NetError::TimedOut);
   // Linux with tcp_syn_retries = 6: SYNs at 0, 1, 3, 7, 15, 31, 63 s, ETIMEDOUT at 127 s.
   EXPECT_EQ(res->t_ns, Duration::s(127).count_ns());
+  // The rare path is counted (sim/probe.h), once.
+  uint64_t syn_timeouts = 0;
+  for (const auto& [name, n] : sim.probes.by_name())
+    if (name == "net.tcp.syn_timeout") syn_timeouts = n;
+  EXPECT_EQ(syn_timeouts, 1u);
 }
 
 TEST_F(sim_network, ConnectIntoHealedBlackHoleSucceedsOnSynRetransmission) {

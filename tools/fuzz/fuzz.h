@@ -158,6 +158,8 @@ struct CampaignResult {
   std::vector<Failure> failures;                    // shrunk or not, sorted by (property, index)
   uint64_t internal_errors = 0;  // runs that hit an invariant failure (reported, not properties)
   std::vector<std::string> internal_error_messages;  // the first few, by run index
+  // Every rare-path probe (sim/probe.h) by name, with the number of campaign runs that hit it.
+  std::vector<std::pair<std::string, uint64_t>> probe_runs;
 };
 
 struct Progress {

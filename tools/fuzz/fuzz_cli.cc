@@ -20,6 +20,34 @@ namespace zksim::fuzz {
 
 namespace {
 
+// Which rare paths (sim/probe.h) the campaign's runs took, and which none did: "nothing found"
+// means little for a path no run reached.
+void print_probe_coverage(const CampaignResult& r) {
+  std::vector<std::string> hit, never;
+  for (const auto& [name, runs] : r.probe_runs) {
+    if (runs > 0) {
+      hit.push_back(fmt::format("{} {}", name, runs));
+    } else {
+      never.push_back(name);
+    }
+  }
+  auto wrapped = [](const std::string& head, const std::vector<std::string>& items) {
+    std::string out = head, line;
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string item = items[i] + (i + 1 < items.size() ? "," : "");
+      if (!line.empty() && line.size() + item.size() > 90) {
+        out += line + "\n      ";
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + item;
+    }
+    return out + line + "\n";
+  };
+  fmt::print("  rare paths: {} of {} probes hit\n", hit.size(), r.probe_runs.size());
+  if (!hit.empty()) fmt::print("{}", wrapped("    hit (runs): ", hit));
+  if (!never.empty()) fmt::print("{}", wrapped("    never hit: ", never));
+}
+
 struct FuzzArgs {
   std::string scenario;
   std::vector<std::string> sets;
@@ -225,6 +253,7 @@ int do_fuzz(const FuzzArgs& a) {
                             : fmt::format(" (runs {}{})", join(first, ", "),
                                           runs.size() > 10 ? ", ..." : ""));
   }
+  print_probe_coverage(r);
   if (r.internal_errors) {
     fmt::print("  internal invariant failures: {} run(s)\n", r.internal_errors);
     for (const auto& m : r.internal_error_messages) fmt::print("    {}\n", m);
