@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "tools/fuzz/fuzz.h"
@@ -129,13 +130,24 @@ TEST(FuzzSlow, P1SafeTimerFindsNothingIn5000Runs) {
   EXPECT_TRUE(r.failing_runs[0].empty()) << r.failing_runs[0].size() << " failing runs\n"
                                          << dump_failures(r);
   EXPECT_EQ(r.internal_errors, 0u);
-  // The same campaign with the 2022 timer (3600 ms > ST/3) does find dual leaders: the test can
-  // fail.
+  // The mechanism, seen in the rare-path probes: the campaign did reach what the bound is about
+  // (leaders' local timers fired, ZooKeeper expired sessions, in over a thousand runs each), and
+  // no meta ever learnt of its expiry from ZooKeeper: its own timer always fired first.
+  std::map<std::string, uint64_t> probes(r.probe_runs.begin(), r.probe_runs.end());
+  EXPECT_GT(probes["meta.timer.fired_leading"], 1000u);
+  EXPECT_GT(probes["zk.session.expired"], 1000u);
+  EXPECT_EQ(probes["meta.session.expired_by_zookeeper_leading"], 0u);
+  EXPECT_EQ(probes["meta.session.expired_by_zookeeper_not_leading"], 0u);
+  // The same campaign with the 2022 timer (3600 ms > ST/3) does find dual leaders, and leaders
+  // that hear of their expiry from ZooKeeper: the test can fail.
   auto unsafe = base;
   unsafe.meta.local_timer = Duration::ms(3600);
   c.runs = 1000;
   c.shrink_per_property = 0;
-  EXPECT_FALSE(run_campaign(unsafe, c).failing_runs[0].empty());
+  CampaignResult u = run_campaign(unsafe, c);
+  EXPECT_FALSE(u.failing_runs[0].empty());
+  std::map<std::string, uint64_t> uprobes(u.probe_runs.begin(), u.probe_runs.end());
+  EXPECT_GT(uprobes["meta.session.expired_by_zookeeper_leading"], 0u);
 }
 
 // The same timer with ZooKeeper co-located (a peer on every meta host, as in the seeds' clusters)

@@ -32,14 +32,15 @@ void print_probe_coverage(const CampaignResult& r) {
     }
   }
   auto wrapped = [](const std::string& head, const std::vector<std::string>& items) {
-    std::string out = head, line;
+    const std::string indent = "      ";
+    std::string out, line = head;
     for (size_t i = 0; i < items.size(); ++i) {
       std::string item = items[i] + (i + 1 < items.size() ? "," : "");
-      if (!line.empty() && line.size() + item.size() > 90) {
-        out += line + "\n      ";
-        line.clear();
+      if (line.size() > indent.size() && line != head && line.size() + 1 + item.size() > 100) {
+        out += line + "\n";
+        line = indent;
       }
-      line += (line.empty() ? "" : " ") + item;
+      line += (line == head || line == indent ? "" : " ") + item;
     }
     return out + line + "\n";
   };
