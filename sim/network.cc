@@ -14,13 +14,12 @@ constexpr Duration kInitialRto = Duration::ms(200);  // Linux TCP_RTO_MIN
 constexpr Duration kMaxRto = Duration::s(120);       // Linux TCP_RTO_MAX
 constexpr int kMaxRetries = 15;                      // net.ipv4.tcp_retries2
 // Rare paths (sim/probe.h): TCP's own timeouts, which only long black holes reach.
-const ProbeSite kProbeSynTimeout{"net.tcp.syn_timeout",
-                                 "a connect gives up after tcp_syn_retries (ETIMEDOUT)"};
-const ProbeSite kProbeRetransmitTimeout{
-    "net.tcp.retransmit_timeout",
-    "an established connection gives up retransmitting (ETIMEDOUT after tcp_retries2)"};
-const ProbeSite kProbeRetransmitHealed{"net.tcp.retransmit_delivered",
-                                       "segments held back by a black hole go out once it heals"};
+// A connect gives up after tcp_syn_retries (ETIMEDOUT).
+const ProbeSite kProbeSynTimeout{"net.tcp.syn_timeout"};
+// An established connection gives up retransmitting (ETIMEDOUT after tcp_retries2).
+const ProbeSite kProbeRetransmitTimeout{"net.tcp.retransmit_timeout"};
+// Segments held back by a black hole go out once it heals.
+const ProbeSite kProbeRetransmitHealed{"net.tcp.retransmit_delivered"};
 constexpr int kMaxSynRetries = 6;             // net.ipv4.tcp_syn_retries
 constexpr Duration kSynRto = Duration::s(1);  // Linux initial SYN RTO
 

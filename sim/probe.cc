@@ -19,12 +19,11 @@ std::vector<const ProbeSite*>& registry() {
 
 // Registration only stores the address: reading another file's site here would touch a global
 // of a file whose initialisation order is unspecified (ASan's strict_init_order reports it).
-ProbeSite::ProbeSite(const char* name, const char* what)
-    : name_(name), what_(what), index_(registry().size()) {
+ProbeSite::ProbeSite(const char* name) : name_(name), index_(registry().size()) {
   registry().push_back(this);
 }
 
-std::vector<const ProbeSite*> probe_catalog() {
+const std::vector<const ProbeSite*>& probe_catalog() {
   // Sites register during static initialisation, before main: by the first call all have.
   static const std::vector<const ProbeSite*> sorted = [] {
     std::vector<const ProbeSite*> out = registry();

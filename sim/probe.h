@@ -15,23 +15,22 @@
 
 namespace sim {
 
+// Declared as `const ProbeSite kX{"area.what_happened"};  // when it is hit, in a sentence`.
 class ProbeSite {
  public:
-  ProbeSite(const char* name, const char* what);
+  explicit ProbeSite(const char* name);
   ProbeSite(const ProbeSite&) = delete;
   ProbeSite& operator=(const ProbeSite&) = delete;
   const char* name() const { return name_; }
-  const char* what() const { return what_; }
   size_t index() const { return index_; }
 
  private:
   const char* name_;
-  const char* what_;
   size_t index_;
 };
 
-// Every site linked into the program, sorted by name.
-std::vector<const ProbeSite*> probe_catalog();
+// Every site linked into the program, sorted by name (computed once, on the first call).
+const std::vector<const ProbeSite*>& probe_catalog();
 
 // One run's hit counts.
 class ProbeCounts {

@@ -13,20 +13,17 @@ namespace zbs {
 namespace {
 
 // Rare paths that decide outcomes (sim/probe.h): a campaign reports the ones it never reached.
-const sim::ProbeSite kProbeBlipSurvived{
-    "meta.timer.reconnected_in_time",
-    "a meta's client reconnects before its local timer fires (the blip costs no failover)"};
-const sim::ProbeSite kProbeTimerFiredLeading{
-    "meta.timer.fired_leading", "a leading meta's local timer fires: it stops serving"};
-const sim::ProbeSite kProbeTimerFiredNotLeading{"meta.timer.fired_not_leading",
-                                                "a candidate meta's local timer fires"};
-const sim::ProbeSite kProbeExpiredByZkLeading{
-    "meta.session.expired_by_zookeeper_leading",
-    "a leading meta learns of its expiry from ZooKeeper (on reconnect), its local timer not yet "
-    "fired: ZooKeeper expired the session first"};
-const sim::ProbeSite kProbeExpiredByZkNotLeading{
-    "meta.session.expired_by_zookeeper_not_leading",
-    "a candidate meta learns of its expiry from ZooKeeper before its local timer fires"};
+// A meta's client reconnects before its local timer fires (the blip costs no failover).
+const sim::ProbeSite kProbeBlipSurvived{"meta.timer.reconnected_in_time"};
+// A leading meta's local timer fires: it stops serving.
+const sim::ProbeSite kProbeTimerFiredLeading{"meta.timer.fired_leading"};
+// A candidate meta's local timer fires.
+const sim::ProbeSite kProbeTimerFiredNotLeading{"meta.timer.fired_not_leading"};
+// A leading meta learns of its expiry from ZooKeeper (on reconnect), its local timer not yet fired:
+// ZooKeeper expired the session first.
+const sim::ProbeSite kProbeExpiredByZkLeading{"meta.session.expired_by_zookeeper_leading"};
+// A candidate meta learns of its expiry from ZooKeeper before its local timer fires.
+const sim::ProbeSite kProbeExpiredByZkNotLeading{"meta.session.expired_by_zookeeper_not_leading"};
 
 const char* role_name(Meta::Role r) {
   switch (r) {

@@ -12,17 +12,14 @@ namespace zk {
 namespace {
 
 // Rare paths that decide outcomes (sim/probe.h): a campaign reports the ones it never reached.
-const sim::ProbeSite kProbeRecvTimeout{
-    "client.recv_timeout",
-    "the C client hears nothing for 2/3 of the session timeout and drops its server"};
-const sim::ProbeSite kProbeConnectNetUnreachable{
-    "client.connect.net_unreachable",
-    "a connect fails at once: the client's own interface is down"};
-const sim::ProbeSite kProbeConnectRefused{
-    "client.connect.refused_or_timed_out",
-    "a connect to a server is refused, rejected or times out (the client moves on)"};
-const sim::ProbeSite kProbeServerClosed{
-    "client.connection_closed", "an established connection is closed or reset by the server side"};
+// The C client hears nothing for 2/3 of the session timeout and drops its server.
+const sim::ProbeSite kProbeRecvTimeout{"client.recv_timeout"};
+// A connect fails at once: the client's own interface is down.
+const sim::ProbeSite kProbeConnectNetUnreachable{"client.connect.net_unreachable"};
+// A connect to a server is refused, rejected or times out (the client moves on).
+const sim::ProbeSite kProbeConnectRefused{"client.connect.refused_or_timed_out"};
+// An established connection is closed or reset by the server side.
+const sim::ProbeSite kProbeServerClosed{"client.connection_closed"};
 
 // Line numbers of the call sites as the 3.9-based client of the 2025 seed prints them
 // (handle_socket_error_msg logs the caller's __LINE__). Those not seen in a seed are placeholders

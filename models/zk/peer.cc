@@ -12,28 +12,28 @@ namespace zk {
 namespace {
 
 // Rare paths that decide outcomes (sim/probe.h): a campaign reports the ones it never reached.
-const sim::ProbeSite kProbeSyncTrunc{"zk.sync.trunc",
-                                     "a learner ahead of its new leader is synced with TRUNC"};
-const sim::ProbeSite kProbeSyncSnap{"zk.sync.snap", "a learner with no data is synced with SNAP"};
-const sim::ProbeSite kProbeSyncDiffBehind{
-    "zk.sync.diff_behind", "a learner behind its leader is synced with DIFF (txns to catch up)"};
-const sim::ProbeSite kProbeFollowerReadTimeout{
-    "zk.follower.read_timeout", "a follower reads nothing from its leader for syncLimit ticks"};
-const sim::ProbeSite kProbeFollowerConnectFailed{
-    "zk.follower.connect_failed", "a follower cannot connect to the leader it elected"};
-const sim::ProbeSite kProbeFollowerLost{"zk.follower.connection_lost",
-                                        "a follower's leader connection closes or resets under it"};
-const sim::ProbeSite kProbeNotificationBackoff{"zk.election.notification_timeout",
-                                               "an election round hears nothing new and backs off"};
-const sim::ProbeSite kProbeQuorumLost{
-    "zk.leader.quorum_lost", "a leader's tick finds fewer than a quorum synced and steps down"};
-const sim::ProbeSite kProbeLearnerDropped{"zk.leader.learner_dropped",
-                                          "a leader drops a learner (read timeout, EOF or error)"};
-const sim::ProbeSite kProbeSessionExpired{
-    "zk.session.expired", "the leader's session tracker expires a session (its ephemerals go)"};
-const sim::ProbeSite kProbeSessionInvalid{
-    "zk.session.reconnect_expired",
-    "a client reconnects with a session the ensemble has expired (Invalid session)"};
+// A learner ahead of its new leader is synced with TRUNC.
+const sim::ProbeSite kProbeSyncTrunc{"zk.sync.trunc"};
+// A learner with no data is synced with SNAP.
+const sim::ProbeSite kProbeSyncSnap{"zk.sync.snap"};
+// A learner behind its leader is synced with DIFF (txns to catch up).
+const sim::ProbeSite kProbeSyncDiffBehind{"zk.sync.diff_behind"};
+// A follower reads nothing from its leader for syncLimit ticks.
+const sim::ProbeSite kProbeFollowerReadTimeout{"zk.follower.read_timeout"};
+// A follower cannot connect to the leader it elected.
+const sim::ProbeSite kProbeFollowerConnectFailed{"zk.follower.connect_failed"};
+// A follower's leader connection closes or resets under it.
+const sim::ProbeSite kProbeFollowerLost{"zk.follower.connection_lost"};
+// An election round hears nothing new and backs off.
+const sim::ProbeSite kProbeNotificationBackoff{"zk.election.notification_timeout"};
+// A leader's tick finds fewer than a quorum synced and steps down.
+const sim::ProbeSite kProbeQuorumLost{"zk.leader.quorum_lost"};
+// A leader drops a learner (read timeout, EOF or error).
+const sim::ProbeSite kProbeLearnerDropped{"zk.leader.learner_dropped"};
+// The leader's session tracker expires a session (its ephemerals go).
+const sim::ProbeSite kProbeSessionExpired{"zk.session.expired"};
+// A client reconnects with a session the ensemble has expired (Invalid session).
+const sim::ProbeSite kProbeSessionInvalid{"zk.session.reconnect_expired"};
 
 }  // namespace
 

@@ -9,8 +9,10 @@
 namespace sim {
 namespace {
 
-const ProbeSite kTestB{"test.probe.b", "second by name, declared first"};
-const ProbeSite kTestA{"test.probe.a", "first by name"};
+// Second by name, declared first.
+const ProbeSite kTestB{"test.probe.b"};
+// First by name.
+const ProbeSite kTestA{"test.probe.a"};
 
 TEST(SimProbe, CatalogueIsSortedByNameAndHoldsTheEngineSites) {
   auto cat = probe_catalog();

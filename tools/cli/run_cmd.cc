@@ -13,6 +13,7 @@
 #include "sim/config.h"
 #include "tools/cli/timeline.h"
 #include "tools/cli/validators.h"
+#include "tools/cli/wrap.h"
 
 namespace cli {
 
@@ -99,21 +100,12 @@ int do_run(const RunArgs& a) {
   fmt::print("  no zk leader       {} window(s), total {}, longest {}\n", m.zk_unavailable.count,
              ms(m.zk_unavailable.total), ms(m.zk_unavailable.max));
   if (m.gc_pauses) fmt::print("  gc pauses          {}\n", m.gc_pauses);
-  // The rare paths this run took (sim/probe.h), wrapped: the story of a fault in a few words.
-  std::string line = "  rare paths         ";
-  bool any = false;
-  for (const auto& [name, n] : r.probes.by_name()) {
-    if (n == 0) continue;
-    std::string item = fmt::format("{}{} {}", any ? ", " : "", name, n);
-    if (any && line.size() + item.size() > 100) {
-      fmt::print("{},\n", line);
-      line = "                     ";
-      item = item.substr(2);
-    }
-    line += item;
-    any = true;
-  }
-  if (any) fmt::print("{}\n", line);
+  // The rare paths this run took (sim/probe.h): the story of a fault in a few words.
+  std::vector<std::string> taken;
+  for (const auto& [name, n] : r.probes.by_name())
+    if (n > 0) taken.push_back(fmt::format("{} {}", name, n));
+  if (!taken.empty())
+    fmt::print("{}", wrap_list("  rare paths         ", std::string(21, ' '), taken));
   fmt::print("\nverdict: {}\n", rc == 0 ? "OK (no check violated)" : "VIOLATED");
   for (const auto& v : r.violations) fmt::print("  - {}\n", v);
   double speed = r.wall_ms > 0 ? r.sim_time.to_ms_f() / r.wall_ms : 0;

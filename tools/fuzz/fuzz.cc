@@ -603,7 +603,8 @@ CampaignResult run_campaign(const scenario::Scenario& base, const CampaignConfig
   std::vector<Slot> slots(c.runs);
   std::atomic<uint64_t> next{0}, done{0}, failing{0}, events{0};
   // Runs that hit each probe, in catalogue (name) order: sums, so independent of the job count.
-  const size_t nprobes = sim::probe_catalog().size();
+  const auto& catalog = sim::probe_catalog();
+  const size_t nprobes = catalog.size();
   std::vector<std::atomic<uint64_t>> probe_runs(nprobes);
 
   auto worker = [&] {
@@ -617,9 +618,8 @@ CampaignResult run_campaign(const scenario::Scenario& base, const CampaignConfig
         s = generate_run(base, c.gen, c.seed, i);
         world::RunResult r = run_schedule(work, s, stop);
         events.fetch_add(r.events);
-        auto hits = r.probes.by_name();
         for (size_t k = 0; k < nprobes; ++k)
-          if (hits[k].second > 0) probe_runs[k].fetch_add(1);
+          if (r.probes.count(*catalog[k]) > 0) probe_runs[k].fetch_add(1);
         for (Property p : c.properties) {
           if (auto v = check(p, r, c.bounds, !s.faults.empty())) {
             slot.mask |= static_cast<uint8_t>(1u << static_cast<int>(p));
@@ -652,7 +652,6 @@ CampaignResult run_campaign(const scenario::Scenario& base, const CampaignConfig
   out.wall_s = elapsed();
   out.events = events.load();
   {
-    const auto catalog = sim::probe_catalog();
     for (size_t k = 0; k < nprobes; ++k)
       out.probe_runs.emplace_back(catalog[k]->name(), probe_runs[k].load());
   }

@@ -14,6 +14,7 @@
 #include "sim/check.h"
 #include "sim/config.h"
 #include "tools/cli/validators.h"
+#include "tools/cli/wrap.h"
 #include "tools/fuzz/fuzz.h"
 
 namespace zksim::fuzz {
@@ -31,22 +32,9 @@ void print_probe_coverage(const CampaignResult& r) {
       never.push_back(name);
     }
   }
-  auto wrapped = [](const std::string& head, const std::vector<std::string>& items) {
-    const std::string indent = "      ";
-    std::string out, line = head;
-    for (size_t i = 0; i < items.size(); ++i) {
-      std::string item = items[i] + (i + 1 < items.size() ? "," : "");
-      if (line.size() > indent.size() && line != head && line.size() + 1 + item.size() > 100) {
-        out += line + "\n";
-        line = indent;
-      }
-      line += (line == head || line == indent ? "" : " ") + item;
-    }
-    return out + line + "\n";
-  };
   fmt::print("  rare paths: {} of {} probes hit\n", hit.size(), r.probe_runs.size());
-  if (!hit.empty()) fmt::print("{}", wrapped("    hit (runs): ", hit));
-  if (!never.empty()) fmt::print("{}", wrapped("    never hit: ", never));
+  if (!hit.empty()) fmt::print("{}", cli::wrap_list("    hit (runs): ", "      ", hit));
+  if (!never.empty()) fmt::print("{}", cli::wrap_list("    never hit: ", "      ", never));
 }
 
 struct FuzzArgs {
