@@ -25,6 +25,13 @@ class Callback {
   template <class F, class D = std::decay_t<F>,
             class = std::enable_if_t<!std::is_same_v<D, Callback> && std::is_invocable_v<D&>>>
   Callback(F&& f) {  // NOLINT: implicit, like std::function
+    // A closure small enough to live inline but not nothrow-movable would be boxed (a heap
+    // allocation per event). The usual cause is a by-copy capture of a `const T&` parameter: the
+    // member is `const T`, which can only be copied. Capture it as `x = x` (a non-const copy).
+    static_assert(sizeof(D) > kInline || alignof(D) > alignof(std::max_align_t) ||
+                      std::is_nothrow_move_constructible_v<D>,
+                  "closure fits inline but cannot be moved without throwing: capture const "
+                  "reference parameters as `x = x`");
     if constexpr (std::is_same_v<D, std::function<void()>> || std::is_pointer_v<D>) {
       if (!f) return;  // an empty std::function or null pointer makes an empty Callback
     }

@@ -400,7 +400,9 @@ void Network::on_process_crash(Process& p) {
     Conn& cn = conns_[c];
     for (int s = 0; s < 2; ++s) {
       Side& sd = cn.side[s];
-      if (sd.proc != p.id() || !sd.open) continue;
+      if (sd.proc != p.id()) continue;
+      sd.held.clear();  // the process's queued inputs that would take them are gone
+      if (!sd.open) continue;
       // The kernel closes a dead process's sockets: the peer sees EOF once the FIN gets through.
       sd.open = false;
       sd.on_close = nullptr;
@@ -503,9 +505,17 @@ void Network::arrive(ConnId c, int to_side, Segment&& seg) {
           .flow(SpanKind::FlowIn, seg.flow)
           .emit();
     }
-    p->deliver([this, c, to_side, fn = std::move(seg.fn)] {
+    if (p->running()) {
+      seg.fn();
+      return;
+    }
+    rx.held.push_back(std::move(seg.fn));
+    p->deliver([this, c, to_side] {
+      Side& rx = conns_[c].side[to_side];
+      Callback fn = std::move(rx.held.front());
+      rx.held.pop_front();
       // The receiver may have closed the connection while this waited in a pause.
-      if (conns_[c].side[to_side].open) fn();
+      if (rx.open) fn();
     });
     return;
   }

@@ -151,6 +151,10 @@ class Network {
       }
     }
     bool empty() const { return head_ == v_.size(); }
+    void clear() {
+      v_.clear();
+      head_ = 0;
+    }
 
    private:
     std::vector<T> v_;
@@ -173,6 +177,10 @@ class Network {
     // Transmitted, not yet arrived, in arrival order (FIFO per direction): the arrival events
     // carry only the connection and side, not the payload.
     Fifo<Segment> in_flight;
+    // Inbound data that arrived while this side's process was paused, in arrival order: the
+    // process's queued inputs only say "take the next one" (a closure holding the payload would
+    // not fit the queue's inline storage). Cleared when the process crashes.
+    Fifo<Callback> held;
     bool retry_pending = false;
     int retries = 0;
     Duration rto;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace checks {
 
@@ -35,13 +36,37 @@ Observer::NodeView& Observer::peer_view(const std::string& node) {
   return v;
 }
 
+namespace {
+
+// A name of at most 8 bytes as one integer: its bytes, then its length in the top byte (names
+// of different lengths never collide). 0 for longer names.
+uint64_t short_key(const std::string& s) {
+  if (s.size() > 7) return 0;
+  uint64_t k = 0;
+  std::memcpy(&k, s.data(), s.size());
+  return k | (uint64_t{s.size()} + 1) << 56;
+}
+
+}  // namespace
+
 Observer::NodeView& Observer::view(const std::string& node) {
   // A run has a dozen nodes and records come in bursts from the same few: remember the last hit.
   if (last_view_ && *last_name_ == node) return *last_view_;
+  uint64_t key = short_key(node);
+  if (key != 0) {
+    for (const Short& e : short_) {
+      if (e.key == key) {
+        last_name_ = e.name;
+        last_view_ = e.view;
+        return *e.view;
+      }
+    }
+  }
   auto it = nodes_.find(node);
   if (it == nodes_.end()) it = nodes_.emplace(node, NodeView{}).first;
   last_name_ = &it->first;
   last_view_ = &it->second;
+  if (key != 0) short_.push_back(Short{key, last_name_, last_view_});
   return it->second;
 }
 
@@ -162,6 +187,9 @@ void Observer::update_zk(sim::Time t) {
     }
     if (votes * 2 > ensemble) serving = v;
   }
+  // Most calls (a GC pause of a follower) change nothing: the serving leader stays.
+  if (serving == serving_) return;
+  serving_ = serving;
   for (const auto& [name, v] : peers_) {
     bool now = v == serving;
     if (v->serving != now) {

@@ -70,10 +70,20 @@ class Observer : public sim::Sink {
   std::map<std::string, NodeView, std::less<>> nodes_;
   // The peers among nodes_, in name order (map nodes never move).
   std::vector<std::pair<const std::string*, NodeView*>> peers_;
+  const NodeView* serving_ = nullptr;  // the peer whose `serving` is set (at most one), or null
   NodeView& view(const std::string& node);       // created on first use
   NodeView& peer_view(const std::string& node);  // view(), registered as a ZooKeeper peer
   const std::string* last_name_ = nullptr;       // view()'s last hit (map nodes never move)
   NodeView* last_view_ = nullptr;
+  // Names of up to 8 bytes ("zk:3", which carry nearly every record the checks read: GC pauses)
+  // packed into an integer with their length, for a lookup without string comparisons. Only a
+  // cache in front of nodes_: lookups, never iteration.
+  struct Short {
+    uint64_t key;
+    const std::string* name;
+    NodeView* view;
+  };
+  std::vector<Short> short_;
   void pause_start(const std::string& node, sim::Time t);
   void pause_end(const std::string& node, sim::Time t);
   void set_stopped(const std::string& node, sim::Time t, bool crashed);  // crash / restart

@@ -1722,7 +1722,7 @@ void Peer::c_reply(ConnId c, const Reply& r) {
   if (it == clients_.end() || !it->second.api) return;
   ClientApi* api = it->second.api;
   sim().net.send(
-      c, *this, [api, c, r] { api->on_reply(c, r); }, "Reply");
+      c, *this, [api, c, r = r] { api->on_reply(c, r); }, "Reply");
 }
 
 void Peer::c_finish_session_init(ConnId c, int64_t session, Duration timeout, bool valid) {
@@ -1751,7 +1751,7 @@ void Peer::c_forward_write(const WriteRequest& w) {
   if (state_ == State::Leading) {
     l_submit(w);
   } else {
-    f_send("REQUEST", [w](Peer* l, ConnId c) { l->l_on_request(c, w); });
+    f_send("REQUEST", [w = w](Peer* l, ConnId c) { l->l_on_request(c, w); });
   }
 }
 

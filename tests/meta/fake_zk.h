@@ -195,14 +195,14 @@ class FakeServer : public sim::Process, public zk::ApiHolder, public zk::ServerA
         break;
     }
     sim::ProcId client = it->second.client;
-    send(conn, client, [r](zk::ClientApi* api, sim::ConnId c) { api->on_reply(c, r); });
+    send(conn, client, [r = r](zk::ClientApi* api, sim::ConnId c) { api->on_reply(c, r); });
   }
 
   void notify(sim::ConnId conn, const zk::WatchEvent& ev) {
     auto it = clients_.find(conn);
     if (it == clients_.end()) return;
     send(conn, it->second.client,
-         [ev](zk::ClientApi* api, sim::ConnId c) { api->on_watch(c, ev); });
+         [ev = ev](zk::ClientApi* api, sim::ConnId c) { api->on_watch(c, ev); });
   }
 
   // Closes every client connection (a server going LOOKING).

@@ -62,6 +62,37 @@ TEST_F(sim_process, PausedInputsRunInArrivalOrderAtResume) {
   EXPECT_FALSE(tb.armed());
 }
 
+// Data for a paused receiver waits on its connection; the process's queue only says "take the
+// next one". A handler that closes its connection drops the rest of that connection's data
+// without disturbing another connection's, and a crash drops everything held.
+TEST_F(sim_process, HeldDataAfterAReceiverCloseIsDroppedPerConnection) {
+  TestProc server(sim, "server", h1), client(sim, "client", h0);
+  std::vector<ConnId> accepted;
+  sim.net.listen(server, 9, [&](ConnId c, ProcId) { accepted.push_back(c); });
+  ConnId a = sim.net.connect(client, h1, 9, [](ConnId, NetError) {});
+  ConnId b = sim.net.connect(client, h1, 9, [](ConnId, NetError) {});
+  at(sim, ms(5), [&] { server.pause(); });
+  at(sim, ms(10), [&] {
+    sim.net.send(a, client, [&] {
+      record("a1", server);
+      sim.net.close(accepted.at(0), server);
+    });
+    sim.net.send(b, client, [&] { record("b1", server); });
+    sim.net.send(a, client, [&] { record("a2", server); });
+    sim.net.send(b, client, [&] { record("b2", server); });
+  });
+  at(sim, ms(20), [&] { server.resume(); });
+  // Held again, then lost with the process.
+  at(sim, ms(30), [&] { server.pause(); });
+  at(sim, ms(31), [&] { sim.net.send(b, client, [&] { record("b3", server); }); });
+  at(sim, ms(40), [&] { server.crash(); });
+  at(sim, ms(41), [&] { server.restart(); });
+  sim.engine.run(ms(100));
+  ASSERT_EQ(accepted.size(), 2u);
+  EXPECT_EQ(hits,
+            (std::vector<Hit>{{"a1", ms(20).ns()}, {"b1", ms(20).ns()}, {"b2", ms(20).ns()}}));
+}
+
 TEST_F(sim_process, NestedPausesRunOnlyWhenAllEnd) {
   TestProc p(sim, "p", h0);
   Timer t(p);
