@@ -20,6 +20,9 @@ const sim::ProbeSite kProbeConnectNetUnreachable{"client.connect.net_unreachable
 const sim::ProbeSite kProbeConnectRefused{"client.connect.refused_or_timed_out"};
 // An established connection is closed or reset by the server side.
 const sim::ProbeSite kProbeServerClosed{"client.connection_closed"};
+// The IO loop spins: connects fail at once and the cursor never takes the delay (ZOOKEEPER-2466
+// with an even number of servers and the client's own interface down).
+const sim::ProbeSite kProbeSpin{"client.connect.spin"};
 
 // Line numbers of the call sites as the 3.9-based client of the 2025 seed prints them
 // (handle_socket_error_msg logs the caller's __LINE__). Those not seen in a seed are placeholders
@@ -265,6 +268,7 @@ void Client::io_wake() {
               fmt::format("Delaying connection after exhaustively trying all servers [{}]", hosts));
         }
         delaying_ = true;
+        spinning_ = false;
         arm_poll(rt / 60);
         return;
       }
@@ -347,6 +351,7 @@ void Client::on_connect_result(sim::ConnId c, sim::NetError e) {
     }
     return;
   }
+  spinning_ = false;
   sim::Sim& sim = owner_.sim();
   server_proc_ = sim.net.peer(c, owner_);
   std::weak_ptr<bool> alive = alive_;
@@ -425,7 +430,28 @@ void Client::handle_error(int rc, int err, std::string_view msg, int line) {
       next_ = 0;
     }
   }
-  // The IO loop goes round again at once (zookeeper_process returned the error).
+  // The IO loop goes round again at once (zookeeper_process returned the error). A connect that
+  // fails at once brings it back here at the same instant. Going round more than twice the server
+  // list without the delay means the cursor never lands on the end (ZOOKEEPER-2466, an even
+  // number of servers): the real thread spins, each round a few microseconds of syscalls and a
+  // log line. Simulated time must pass: after such a burst the model waits a millisecond.
+  const sim::Time now = owner_.now();
+  if (now != spin_at_) {
+    spin_at_ = now;
+    spin_errors_ = 0;
+  }
+  if (++spin_errors_ > 2 * addrs_.size() + 2) {
+    owner_.sim().probes.hit(kProbeSpin);
+    if (!spinning_) {
+      spinning_ = true;
+      sim::Rec(owner_.sim().trace, now, "client.spin", owner_.name())
+          .f("servers", static_cast<int64_t>(addrs_.size()))
+          .f("errno", err)
+          .emit();
+    }
+    arm_poll(1);
+    return;
+  }
   io_wake();
 }
 

@@ -19,6 +19,11 @@
 //     error), then the server cursor advances. With ZOOKEEPER-2466 (3.5-3.9) the cursor advances
 //     twice per failure (handle_error and zoo_cycle_next_server), so a failure skips a server and
 //     the delay only fires when a failure lands exactly at the end of the list.
+//     With an even number of servers the end is never hit: when every connect fails at once (the
+//     client's own interface is down) the real IO thread spins, a connect() and an ERROR line every
+//     few microseconds. The model notices a loop that goes round more than twice the server list
+//     at one instant and makes it wait a millisecond after each such burst (a `client.spin` record
+//     marks it; the simulated log has fewer "connect() call failed" lines than a real one).
 //   - EXPIRED is learnt only when a server answers a reconnect with session id 0; the C client has
 //     no session timer of its own.
 // Session events, completions and watches go through the completion thread: they reach the owner
@@ -194,6 +199,11 @@ class Client : public ClientApi {
   bool have_cur_ = false;
   bool delay_ = false;
   bool delaying_ = false;  // the IO thread is sleeping out the "Delaying connection" poll
+  // Socket errors handled at one instant (spin_at_): connects that fail at once, with no delay
+  // taken, loop without simulated time passing (see handle_error).
+  sim::Time spin_at_;
+  size_t spin_errors_ = 0;
+  bool spinning_ = false;  // the spin record was emitted and no connect has got through since
 
   std::optional<sim::ConnId> conn_;
   uint64_t conn_inc_ = 0;

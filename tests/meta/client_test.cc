@@ -51,8 +51,8 @@ struct Fixture : ::testing::Test {
     owner = std::make_unique<Owner>(sim, client_host);
   }
 
-  void make_client(zk::ClientConfig cfg) {
-    std::vector<zk::ServerAddr> addrs = {{"s1"}, {"s2"}, {"s3"}};
+  void make_client(zk::ClientConfig cfg,
+                   std::vector<zk::ServerAddr> addrs = {{"s1"}, {"s2"}, {"s3"}}) {
     zk::ClientCallbacks cb;
     Owner* o = owner.get();
     cb.on_session = [o](int st) { o->events.emplace_back(o->now(), st); };
@@ -251,6 +251,57 @@ TEST_F(Fixture, meta_client_DelayAfterExhaustingTheListFixed) {
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 1, 2, 3}));
   EXPECT_GE(c[3].first - c[2].first, Duration::ms(100));
   EXPECT_LE(c[3].first - c[2].first, Duration::ms(106));
+}
+
+// Own interface down: every connect fails at once (ENETUNREACH). With two servers the double
+// advance never lands on the end of the list, so the real client never delays and spins; the
+// model waits 1 ms after each burst of 2n+3 same-instant failures (it used to loop forever at one
+// instant: zksim hung). Reconnects right after ifup.
+TEST_F(Fixture, meta_client_EvenServerListSpinsWhileTheOwnInterfaceIsDown) {
+  make_client(det_cfg(), {{"s1"}, {"s2"}});
+  owner->client->start();
+  run_until(1000);
+  ASSERT_EQ(owner->client->state(), zk::CONNECTED_STATE);
+  sim.net.set_host_up(client_host, false);
+  run_until(5000);
+  sim.net.set_host_up(client_host, true);
+  run_until(8000);
+  std::vector<Time> spins;
+  for (const auto& r : sink.records) {
+    if (r.type == "client.spin") {
+      spins.push_back(r.t);
+      EXPECT_EQ(r.get_int("servers"), 2);
+      EXPECT_EQ(r.get_int("errno"), 101);
+    }
+  }
+  // One record per episode: from the receive timeout (4 s after the last byte, at connect) to ifup.
+  ASSERT_EQ(spins.size(), 1u);
+  EXPECT_GE(spins[0], at_ms(4000));
+  EXPECT_LE(spins[0], at_ms(4020));
+  // About 1 s of bursts of 7 failures, each burst >= 1 ms after the last.
+  int failed = count_logs("errno=101(Network is unreachable): connect() call failed");
+  EXPECT_GE(failed, 7 * 100);
+  EXPECT_LE(failed, 7 * 1000);
+  EXPECT_EQ(count_logs("Delaying connection"), 0);
+  // Back within a few ms of ifup (a burst's wait plus a round trip), on s1: the double advance
+  // never tries s2.
+  auto c = connects();
+  ASSERT_GE(c.size(), 2u);
+  EXPECT_GE(c.back().first, at_ms(5000));
+  EXPECT_LE(c.back().first, at_ms(5010));
+  EXPECT_EQ(c.back().second, 1);
+  EXPECT_EQ(owner->client->state(), zk::CONNECTED_STATE);  // within the 6 s session
+}
+
+// Three servers: the delay fires every few failures, so no spin.
+TEST_F(Fixture, meta_client_OddServerListDelaysWhileTheOwnInterfaceIsDown) {
+  make_client(det_cfg());
+  owner->client->start();
+  run_until(1000);
+  sim.net.set_host_up(client_host, false);
+  run_until(9000);
+  for (const auto& r : sink.records) EXPECT_NE(r.type, "client.spin") << r.t.ns();
+  EXPECT_GE(count_logs("Delaying connection after exhaustively trying all servers"), 30);
 }
 
 TEST_F(Fixture, meta_client_Old34ClientWaitsAThirdAfterTheLastServer) {
