@@ -112,6 +112,14 @@ StopReason Engine::run(Time until, uint64_t max_events) {
       return StopReason::EventBudget;
     }
     --budget;
+    // Models that keep scheduling at the current instant would hang the run and eat memory (the
+    // C client's connect spin once did): past kMaxEventsPerInstant it is a bug, said with the time.
+    if (top.t != now_.ns()) {
+      same_instant_ = 0;
+    } else if (++same_instant_ > kMaxEventsPerInstant) {
+      SIM_CHECK(false, "{} events at one instant (t={} ns) without time passing: a model loops",
+                same_instant_, top.t);
+    }
     now_ = Time::from_ns(top.t);
     Fn fn = std::move(slot.fn);
     free_slot(top.slot);

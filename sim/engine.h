@@ -44,6 +44,10 @@ class Engine {
   // Makes run() return after the current event.
   void stop() { stop_ = true; }
 
+  // More events than this at one instant is a model looping without time passing: run() throws
+  // InvariantError instead of hanging.
+  static constexpr uint64_t kMaxEventsPerInstant = 1'000'000;
+
  private:
   struct Entry {
     int64_t t;
@@ -63,6 +67,7 @@ class Engine {
   uint64_t processed_ = 0;
   size_t live_ = 0;
   bool stop_ = false;
+  uint64_t same_instant_ = 0;  // events run at now_ after the first one there
   std::vector<Entry> heap_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;

@@ -2,7 +2,9 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "sim/check.h"
@@ -58,6 +60,38 @@ TEST(sim_engine, EventsScheduledDuringRunAtNowRunAfterQueuedPeers) {
   e.at(at_ms(1), [&] { order.push_back("b"); });
   e.run(Time::max());
   EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+// A model that reschedules itself at the current instant forever: run() throws, naming the
+// instant, after kMaxEventsPerInstant events there, instead of hanging. Time passing resets the
+// count: a million events spread over instants are fine.
+TEST(sim_engine, LoopWithoutTimePassingThrowsInsteadOfHanging) {
+  Engine e;
+  uint64_t n = 0;
+  std::function<void()> spin = [&] {
+    ++n;
+    e.after(Duration::zero(), spin);
+  };
+  e.at(at_ms(5), spin);
+  try {
+    e.run(Time::max());
+    FAIL() << "no error";
+  } catch (const InvariantError& err) {
+    EXPECT_NE(std::string(err.what()).find("at one instant (t=5000000 ns)"), std::string::npos)
+        << err.what();
+  }
+  EXPECT_EQ(n, Engine::kMaxEventsPerInstant + 1);
+
+  Engine f;
+  uint64_t m = 0;
+  std::function<void()> tick = [&] {
+    if (++m < 3 * Engine::kMaxEventsPerInstant) {
+      f.after(m % 2 == 0 ? Duration::ns(1) : Duration::zero(), tick);
+    }
+  };
+  f.at(at_ms(0), tick);
+  EXPECT_EQ(f.run(Time::max()), StopReason::Quiescent);
+  EXPECT_EQ(m, 3 * Engine::kMaxEventsPerInstant);
 }
 
 TEST(sim_engine, Cancellation) {
