@@ -38,7 +38,7 @@ Observer::NodeView& Observer::peer_view(const std::string& node) {
 
 namespace {
 
-// A name of at most 8 bytes as one integer: its bytes, then its length in the top byte (names
+// A name of at most 7 bytes as one integer: its bytes, then its length + 1 in the top byte (names
 // of different lengths never collide). 0 for longer names.
 uint64_t short_key(const std::string& s) {
   if (s.size() > 7) return 0;

@@ -75,7 +75,7 @@ class Observer : public sim::Sink {
   NodeView& peer_view(const std::string& node);  // view(), registered as a ZooKeeper peer
   const std::string* last_name_ = nullptr;       // view()'s last hit (map nodes never move)
   NodeView* last_view_ = nullptr;
-  // Names of up to 8 bytes ("zk:3", which carry nearly every record the checks read: GC pauses)
+  // Names of up to 7 bytes ("zk:3", which carry nearly every record the checks read: GC pauses)
   // packed into an integer with their length, for a lookup without string comparisons. Only a
   // cache in front of nodes_: lookups, never iteration.
   struct Short {
