@@ -50,8 +50,8 @@ uint64_t short_key(const std::string& s) {
 }  // namespace
 
 Observer::NodeView& Observer::view(const std::string& node) {
-  // A run has a dozen nodes and records come in bursts from the same few: remember the last hit.
-  if (last_view_ && *last_name_ == node) return *last_view_;
+  // Short names (every ZooKeeper peer) are found by their packed key; longer ones by the last hit
+  // (records come in bursts from the same few nodes), then the map.
   uint64_t key = short_key(node);
   if (key != 0) {
     for (const Short& e : short_) {
@@ -61,6 +61,8 @@ Observer::NodeView& Observer::view(const std::string& node) {
         return *e.view;
       }
     }
+  } else if (last_view_ && *last_name_ == node) {
+    return *last_view_;
   }
   auto it = nodes_.find(node);
   if (it == nodes_.end()) it = nodes_.emplace(node, NodeView{}).first;
