@@ -192,6 +192,52 @@ TEST(ingest_bad_input, RotatedFilesComeOldestFirst) {
   EXPECT_EQ(host_from_rel_path("zookeeper.log"), "");
 }
 
+// `zksim replay LOGS --out LOGS/replay` writes its simulated logs inside the recorded ones; a
+// second replay (or an ingest) of LOGS once read them as a host named "replay" (and refused the
+// folder: "duplicate id 1"). Folders zksim wrote are not entered, and the summary says so.
+TEST(ingest_bad_input, FoldersZksimWroteAreNotRead) {
+  TempDir dir;
+  dir.write("10_0_0_1/zookeeper.log", kZk);
+  dir.write("replay/report.json", "{}\n");
+  dir.write("replay/scenario.json", "{}\n");
+  dir.write("replay/sim-logs/zksim-run.json", "{}\n");
+  dir.write("replay/sim-logs/10_0_0_1/zookeeper.log", kZk);
+  dir.write("run2/zksim-run.json", "{}\n");
+  dir.write("run2/10_0_0_2/zookeeper.log", kZk);
+  // report.json alone is not a replay's output.
+  dir.write("notes/report.json", "{}\n");
+
+  std::vector<SkippedDir> skipped;
+  std::vector<std::string> rel;
+  for (const auto& f : walk_log_dir(dir.path(), &skipped)) rel.push_back(f.rel);
+  EXPECT_EQ(rel, (std::vector<std::string>{"10_0_0_1/zookeeper.log", "notes/report.json"}));
+  ASSERT_EQ(skipped.size(), 2u);
+
+  Timeline tl = ingest_dir(dir.path(), IngestOptions{});
+  ASSERT_EQ(tl.skipped_dirs.size(), 2u);
+  EXPECT_EQ(tl.skipped_dirs[0].rel, "replay");
+  EXPECT_NE(tl.skipped_dirs[0].why.find("zksim replay --out"), std::string::npos);
+  EXPECT_EQ(tl.skipped_dirs[1].rel, "run2");
+  EXPECT_NE(tl.skipped_dirs[1].why.find("zksim run --logs"), std::string::npos);
+  for (const Event& e : tl.events) EXPECT_EQ(e.host, "10.0.0.1");
+  auto r = cli(dir.path().string());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("folder not read: replay/: a replay's output"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("folder not read: run2/: the logs of a simulated run"), std::string::npos)
+      << r.out;
+
+  // Only such folders: an error that names them, not "empty folder".
+  TempDir only;
+  only.write("run1/zksim-run.json", "{}\n");
+  only.write("run1/node1/zookeeper.log", kZk);
+  auto r2 = cli(only.path().string());
+  EXPECT_EQ(r2.rc, 2);
+  EXPECT_NE(r2.err.find("give one of them as the log folder"), std::string::npos) << r2.err;
+  EXPECT_NE(r2.err.find("run1/: the logs of a simulated run"), std::string::npos) << r2.err;
+  // The folder itself may be one: then it is read.
+  EXPECT_EQ(cli((only.path() / "run1").string()).rc, 0);
+}
+
 TEST(ingest_bad_input, YearOutOfRangeIsRefused) {
   TempDir dir;
   dir.write("10_0_0_2/zbs-metad.log",

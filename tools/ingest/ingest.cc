@@ -211,7 +211,17 @@ std::string host_from_rel_path(const std::string& rel) {
   return parts.empty() ? std::string() : parts.front();
 }
 
-std::vector<FoundFile> walk_log_dir(const fs::path& root) {
+std::string zksim_output_dir_reason(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::is_regular_file(dir / "zksim-run.json", ec))
+    return "the logs of a simulated run (zksim run --logs: has zksim-run.json)";
+  if (fs::is_regular_file(dir / "report.json", ec) &&
+      fs::is_regular_file(dir / "scenario.json", ec))
+    return "a replay's output (zksim replay --out: has report.json and scenario.json)";
+  return "";
+}
+
+std::vector<FoundFile> walk_log_dir(const fs::path& root, std::vector<SkippedDir>* skipped) {
   std::error_code ec;
   if (!fs::is_directory(root, ec))
     throw IngestError(fmt::format("{}: not a directory (or not readable)", root.string()));
@@ -229,6 +239,15 @@ std::vector<FoundFile> walk_log_dir(const fs::path& root) {
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec)
       throw IngestError(fmt::format("{}: cannot read directory: {}", root.string(), ec.message()));
+    if (it->is_directory(ec)) {
+      std::string why = zksim_output_dir_reason(it->path());
+      if (!why.empty()) {
+        it.disable_recursion_pending();
+        std::string rel = fs::relative(it->path(), root, ec).generic_string();
+        if (skipped) skipped->push_back(SkippedDir{ec ? it->path().string() : rel, why});
+      }
+      continue;
+    }
     if (!it->is_regular_file(ec)) continue;
     FoundFile f;
     f.path = it->path();
@@ -598,7 +617,17 @@ Timeline ingest_dir(const fs::path& root, const IngestOptions& opt) {
   Timeline tl;
   tl.root = root.string();
   tl.tz = opt.tz;
-  std::vector<FoundFile> files = walk_log_dir(root);
+  std::vector<FoundFile> files = walk_log_dir(root, &tl.skipped_dirs);
+  std::sort(tl.skipped_dirs.begin(), tl.skipped_dirs.end(),
+            [](const SkippedDir& a, const SkippedDir& b) { return a.rel < b.rel; });
+  if (files.empty() && !tl.skipped_dirs.empty()) {
+    std::string which;
+    for (const SkippedDir& d : tl.skipped_dirs) which += fmt::format("\n  {}/: {}", d.rel, d.why);
+    throw IngestError(fmt::format(
+        "{}: no log files outside the folders zksim wrote, which are not read with other logs "
+        "(give one of them as the log folder):{}",
+        root.string(), which));
+  }
   if (files.empty())
     throw IngestError(fmt::format("{}: no log files found (empty folder)", root.string()));
   std::size_t usable = 0;

@@ -32,8 +32,13 @@ struct FoundFile {
 
 // Recursively lists regular files under root; rotated files of one log come oldest first
 // (zookeeper.log.2, zookeeper.log.1, zookeeper.log; date-stamped names in name order).
-// Throws IngestError when root is not a readable directory.
-std::vector<FoundFile> walk_log_dir(const std::filesystem::path& root);
+// Folders below root that zksim wrote (SkippedDir) are not entered; they are listed in `skipped`
+// when given. Throws IngestError when root is not a readable directory.
+std::vector<FoundFile> walk_log_dir(const std::filesystem::path& root,
+                                    std::vector<SkippedDir>* skipped = nullptr);
+
+// Why `dir` is a folder zksim wrote (a run's --logs or a replay's --out), or "" when it is not.
+std::string zksim_output_dir_reason(const std::filesystem::path& dir);
 
 // Host of a relative path: the nearest folder named like an address with '_' ("10_10_10_152"),
 // else the first folder below LOGDIR, else "".

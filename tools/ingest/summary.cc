@@ -207,6 +207,8 @@ std::string render_summary(const Timeline& tl, const Summary& s, int offset_s) {
                    tl.events.size(), unknown);
   if (skipped > 0) o += fmt::format(", {} files skipped (not a known log layout)", skipped);
   o += "\n";
+  for (const SkippedDir& d : tl.skipped_dirs)
+    o += fmt::format("  folder not read: {}/: {}\n", d.rel, d.why);
   if (tl.gc_files_not_parsed > 0)
     o += fmt::format("  gc files not parsed: {} (built without tools/gcfit)\n",
                      tl.gc_files_not_parsed);
@@ -342,6 +344,9 @@ void write_timeline_json(std::ostream& os, const Timeline& tl, const Summary& s)
               c[static_cast<std::size_t>(i)];
   sum["counts"] = counts;
   sum["gc_files_not_parsed"] = tl.gc_files_not_parsed;
+  sum["skipped_dirs"] = nlohmann::ordered_json::array();
+  for (const SkippedDir& d : tl.skipped_dirs)
+    sum["skipped_dirs"].push_back({{"path", d.rel}, {"why", d.why}});
   sum["zk_span"] = {s.zk_span_start, s.zk_span_end};
   sum["zk_leaders"] = nlohmann::ordered_json::array();
   for (const auto& iv : s.zk_leaders) sum["zk_leaders"].push_back(interval_json(iv));

@@ -134,10 +134,20 @@ struct FileReport {
   std::vector<std::string> notes;  // warnings: "line 12: unknown line", "truncated gzip", ...
 };
 
+// A folder below LOGDIR that zksim wrote itself and the walker does not read: a `zksim run --logs`
+// folder (zksim-run.json) or a `zksim replay --out` folder (report.json and scenario.json). Its
+// logs are a simulated run of their own; read with the recorded ones they would be taken for a
+// host named after the folder.
+struct SkippedDir {
+  std::string rel;  // relative to LOGDIR, '/'-separated
+  std::string why;
+};
+
 struct Timeline {
   std::string root;  // LOGDIR as given
   std::string tz;    // the --tz string
   std::vector<FileReport> files;
+  std::vector<SkippedDir> skipped_dirs;
   std::vector<Event> events;  // sorted by (time, host, file, line)
   std::uint64_t gc_files_not_parsed = 0;
 };
