@@ -201,15 +201,13 @@ bool Network::deliverable(HostId from, HostId to, uint16_t port) const {
 Duration Network::sample_delay(HostId from, HostId to) {
   const auto& l = props(from, to);
   double s = l.params.latency.sample(rng_);
-  Duration d = Duration::ns(static_cast<int64_t>(std::max(0.0, s) * 1e9)) + l.extra_latency;
-  // A lost segment costs a retransmission timeout (doubling), not the data: TCP is reliable.
+  return Duration::ns(static_cast<int64_t>(std::max(0.0, s) * 1e9)) + l.extra_latency;
+}
+
+bool Network::loses(HostId from, HostId to) {
+  const auto& l = props(from, to);
   double loss = std::min(0.99, l.params.loss + l.extra_loss);
-  Duration rto = kInitialRto;
-  while (loss > 0 && rng_.bernoulli(loss)) {
-    d += rto;
-    rto = std::min(rto * 2, kMaxRto);
-  }
-  return d;
+  return loss > 0 && rng_.bernoulli(loss);
 }
 
 bool Network::side_alive(const Side& s) const {
@@ -257,17 +255,20 @@ void Network::send_syn(ConnId c) {
     result(c, NetError::NetUnreachable);
     return;
   }
-  if (rejects(a, b, cn.port)) {
+  // A lossy link may drop the SYN: then it is retransmitted like one sent into a black hole.
+  bool lost = loses(a, b);
+  if (!lost && rejects(a, b, cn.port)) {
     sim_.engine.after(sample_delay(a, b), [this, c] { result(c, NetError::HostUnreachable); });
     return;
   }
-  if (deliverable(a, b, cn.port)) {
+  if (!lost && deliverable(a, b, cn.port)) {
     ++segments_;
     sim_.engine.after(sample_delay(a, b), [this, c] { syn_arrive(c); });
     return;
   }
-  // SYN lost in a black hole: retransmit with back-off, then give up one back-off after the last
-  // retransmission (Linux, tcp_syn_retries = 6: SYNs at 0, 1, 3, ..., 63 s; ETIMEDOUT at 127 s).
+  // SYN lost (a black hole or the link's loss): retransmit with back-off, then give up one back-off
+  // after the last retransmission (Linux, tcp_syn_retries = 6: SYNs at 0, 1, 3, ..., 63 s;
+  // ETIMEDOUT at 127 s).
   if (cn.syn_retries > kMaxSynRetries) {
     sim_.probes.hit(kProbeSynTimeout);
     result(c, NetError::TimedOut);
@@ -436,13 +437,19 @@ void Network::schedule_retry(ConnId c, int s) {
     Side& sd = cn.side[s];
     sd.retry_pending = false;
     HostId a = sd.host, b = cn.side[1 - s].host;
-    if (deliverable(a, b, cn.port)) {
+    // The retransmission gets through if the path is open and the link's loss, as it is now, spares
+    // it. (Handshake data queued behind the SYN does not wait here: result() pushes it.)
+    if (deliverable(a, b, cn.port) && !loses(a, b)) {
       sim_.probes.hit(kProbeRetransmitHealed);
       sd.rto = kInitialRto;
       sd.retries = 0;
       auto q = std::move(sd.backlog);
       sd.backlog.clear();
-      for (auto& seg : q) transmit(c, s, std::move(seg));
+      send_now(c, s, std::move(q.front()));
+      // The rest follow; one the link loses starts a new wait, with the ones after it behind it.
+      size_t i = 1;
+      while (i < q.size() && transmit(c, s, std::move(q[i]))) ++i;
+      for (++i; i < q.size(); ++i) sd.backlog.push_back(std::move(q[i]));
       return;
     }
     if (++sd.retries > kMaxRetries) {
@@ -461,7 +468,19 @@ void Network::schedule_retry(ConnId c, int s) {
   });
 }
 
-void Network::transmit(ConnId c, int s, Segment&& seg) {
+bool Network::transmit(ConnId c, int s, Segment&& seg) {
+  Conn& cn = conns_[c];
+  Side& sd = cn.side[s];
+  if (loses(sd.host, cn.side[1 - s].host)) {
+    sd.backlog.push_back(std::move(seg));
+    if (!sd.retry_pending) schedule_retry(c, s);
+    return false;
+  }
+  send_now(c, s, std::move(seg));
+  return true;
+}
+
+void Network::send_now(ConnId c, int s, Segment&& seg) {
   Conn& cn = conns_[c];
   Side& sd = cn.side[s];
   HostId a = sd.host, b = cn.side[1 - s].host;

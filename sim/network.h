@@ -5,6 +5,11 @@
 // back-off and arrive after the path heals; a reader meanwhile sees nothing and times out), an
 // unreachable or downed local interface (connect fails at once: ENETUNREACH / EHOSTUNREACH), and a
 // dead process on a live host (connect refused, an established peer sees EOF or a reset).
+// Loss (a link's `loss`) is drawn per segment and per attempt, at the time of the attempt: a lost
+// segment waits, with every later one of its direction behind it, for its retransmission, so a
+// loss that ends lets the next retransmission through, and a loss that lasts times the connection
+// out like a black hole. A lost SYN waits for the SYN retransmission (1 s, doubling); resets and
+// ICMP errors are not lost.
 // Delivery on a connection is FIFO. A paused process's kernel still accepts connections and data;
 // the process handles them when it resumes (Process::deliver).
 #pragma once
@@ -43,7 +48,7 @@ const char* to_string(NetError e);
 
 struct LinkParams {
   Dist latency = Dist::constant(100e-6);  // one-way, seconds
-  double loss = 0;                        // per-segment loss probability (costs an RTO)
+  double loss = 0;                        // per-segment, per-attempt loss probability
 };
 
 class Network {
@@ -207,9 +212,14 @@ class Network {
   void rebuild_edges();
   const PortCut* port_cut(HostId from, HostId to, uint16_t port) const;
   bool rejects(HostId from, HostId to, uint16_t port) const;
-  Duration sample_delay(HostId from, HostId to);
+  Duration sample_delay(HostId from, HostId to);  // one-way latency, no loss
+  // Whether the link drops this attempt (draws only on a lossy link).
+  bool loses(HostId from, HostId to);
   void push(ConnId c, int s, Segment&& seg);
-  void transmit(ConnId c, int s, Segment&& seg);
+  // Puts a segment on the wire; false when the link lost it: it went to the backlog (empty before)
+  // and its retransmission is scheduled.
+  bool transmit(ConnId c, int s, Segment&& seg);
+  void send_now(ConnId c, int s, Segment&& seg);
   void schedule_retry(ConnId c, int s);
   void arrive(ConnId c, int to_side, Segment&& seg);
   void send_syn(ConnId c);

@@ -170,16 +170,22 @@ TEST(FuzzSlow, P1CoLocatedZooKeeperBeatsTheSafeTimer) {
   c.shrink_per_property = 3;
   CampaignResult r = run_campaign(base, c);
   EXPECT_EQ(r.internal_errors, 0u);
-  // 265 of 5000 on 2026-11-23; a large change either way means the model changed.
+  // 265 of 5000 on 2026-11-23, 249 since loss is drawn per retransmission (2026-12-07); a large
+  // change either way means the model changed.
   EXPECT_GT(r.failing_runs[0].size(), 100u);
   EXPECT_LT(r.failing_runs[0].size(), 600u);
-  size_t shrunk = 0;
+  // The finding: one partition, cut or ZooKeeper-leader pause is enough. A shrunk schedule may keep
+  // a second fault only if it is needed (run 57: 30% loss shifting an ifdown's timing by the ms).
+  size_t shrunk = 0, single = 0;
   for (const auto& f : r.failures) {
     if (!f.shrunk) continue;
     ++shrunk;
-    EXPECT_EQ(f.minimal.faults.size(), 1u) << dump_failures(r);
+    single += f.minimal.faults.size() == 1;
+    EXPECT_LE(f.minimal.faults.size(), 2u) << dump_failures(r);
+    expect_locally_minimal(base, f.minimal, Property::P1, c.bounds, c.gen.window_from);
   }
   EXPECT_EQ(shrunk, 3u);
+  EXPECT_GE(single, 2u) << dump_failures(r);
 }
 
 // The 200 ms local timer: P2 with a 1 s bound finds the spurious failover, a blip of the meta
