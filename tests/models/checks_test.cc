@@ -106,4 +106,37 @@ TEST(Observer, RecoveryAfterHeal) {
   EXPECT_NE(obs.violations()[0].find("took 700.000 ms"), std::string::npos) << obs.violations()[0];
 }
 
+// No leader by the end fails the bound either way, but the message says whether the run lasted
+// the bound after the heal (a fuzz campaign's bound can exceed what its runs have left).
+TEST(Observer, NoRecoveryByTheEndSaysHowLongTheRunWentOn) {
+  for (int64_t end : {9000, 2300}) {
+    SCOPED_TRACE(end);
+    scenario::Scenario sc;
+    sc.checks.meta_leader_within_after_heal = sim::Duration::ms(500);
+    sc.checks.zk_leader_within_after_heal = sim::Duration::ms(500);
+    checks::Observer obs(sc);
+    obs.set_last_heal(ms(2000));
+    sim::Trace tr;
+    tr.add_sink(&obs);
+    sim::Rec(tr, ms(0), "meta.leader", "meta:a").f("leading", true).emit();
+    sim::Rec(tr, ms(1000), "meta.leader", "meta:a").f("leading", false).emit();
+    obs.finish(ms(end));
+    EXPECT_FALSE(obs.metrics().meta_recovery_after_heal.has_value());
+    ASSERT_EQ(obs.violations().size(), 2u);
+    const std::string& meta = obs.violations()[0];
+    const std::string& zk = obs.violations()[1];
+    EXPECT_NE(meta.find("no meta leader within 500.000 ms after the last fault healed"),
+              std::string::npos)
+        << meta;
+    EXPECT_NE(zk.find("no ZooKeeper leader within 500.000 ms"), std::string::npos) << zk;
+    if (end == 9000) {
+      EXPECT_TRUE(meta.ends_with(": none by the end")) << meta;
+    } else {
+      EXPECT_TRUE(meta.ends_with(
+          ": none in the 300.000 ms the run went on after it (shorter than the bound)"))
+          << meta;
+    }
+  }
+}
+
 }  // namespace
