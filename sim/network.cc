@@ -18,7 +18,8 @@ constexpr int kMaxRetries = 15;                      // net.ipv4.tcp_retries2
 const ProbeSite kProbeSynTimeout{"net.tcp.syn_timeout"};
 // An established connection gives up retransmitting (ETIMEDOUT after tcp_retries2).
 const ProbeSite kProbeRetransmitTimeout{"net.tcp.retransmit_timeout"};
-// Segments held back by a black hole go out once it heals.
+// A retransmission gets through: segments held back by a black hole, or behind one the link lost,
+// go out.
 const ProbeSite kProbeRetransmitHealed{"net.tcp.retransmit_delivered"};
 constexpr int kMaxSynRetries = 6;             // net.ipv4.tcp_syn_retries
 constexpr Duration kSynRto = Duration::s(1);  // Linux initial SYN RTO
