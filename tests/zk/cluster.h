@@ -98,6 +98,20 @@ class Cluster {
     sim.net.set_host_up(h, false);
     sim.engine.after(d, [this, h] { sim.net.set_host_up(h, true); });
   }
+  // Both directions of every link of the peer's host lose `rate` of the segments for `d`.
+  void loss(int id, double rate, Duration d) {
+    sim::HostId h = host(id);
+    auto set = [this, h](double r) {
+      for (int i = 1; i <= size(); ++i) {
+        sim::HostId o = host(i);
+        if (o == h) continue;
+        sim.net.set_link_extra(h, o, Duration::zero(), r);
+        sim.net.set_link_extra(o, h, Duration::zero(), r);
+      }
+    };
+    set(rate);
+    sim.engine.after(d, [set] { set(0); });
+  }
   void partition(const std::vector<std::vector<int>>& groups, Duration d) {
     std::vector<std::vector<sim::HostId>> hg;
     for (const auto& g : groups) {

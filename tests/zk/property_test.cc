@@ -19,7 +19,7 @@ namespace zktest {
 namespace {
 
 struct Fault {
-  int kind;  // 0 pause, 1 crash+restart, 2 ifdown, 3 partition (target alone vs rest)
+  int kind;  // 0 pause, 1 crash+restart, 2 ifdown, 3 partition (target alone vs rest), 4 90% loss
   int target;
   int at_ms;
   int for_ms;
@@ -47,6 +47,9 @@ void run_schedule(int n, const std::vector<Fault>& faults, uint64_t seed) {
         case 2:
           c.ifdown(target, d);
           break;
+        case 4:
+          c.loss(target, 0.9, d);
+          break;
         default: {
           std::vector<int> rest;
           for (int i = 1; i <= n; ++i) {
@@ -66,7 +69,7 @@ void run_schedule(int n, const std::vector<Fault>& faults, uint64_t seed) {
 
 rc::Gen<std::vector<Fault>> gen_faults() {
   return rc::gen::container<std::vector<Fault>>(
-      rc::gen::construct<Fault>(rc::gen::inRange(0, 4), rc::gen::inRange(0, 5),
+      rc::gen::construct<Fault>(rc::gen::inRange(0, 5), rc::gen::inRange(0, 5),
                                 rc::gen::inRange(0, 40000), rc::gen::inRange(100, 20000)));
 }
 
