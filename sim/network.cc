@@ -446,6 +446,7 @@ void Network::schedule_retry(ConnId c, int s) {
       sd.retries = 0;
       auto q = std::move(sd.backlog);
       sd.backlog.clear();
+      SIM_CHECK(!q.empty(), "retransmission on connection {} side {} with nothing queued", c, s);
       send_now(c, s, std::move(q.front()));
       // The rest follow; one the link loses starts a new wait, with the ones after it behind it.
       size_t i = 1;
