@@ -274,6 +274,9 @@ std::vector<FoundFile> walk_log_dir(const fs::path& root, std::vector<SkippedDir
     return std::tie(a.dir, a.stem, a.cls, a.value, a.name) <
            std::tie(b.dir, b.stem, b.cls, b.value, b.name);
   });
+  if (skipped)  // directory order is the filesystem's: sort, like the files
+    std::sort(skipped->begin(), skipped->end(),
+              [](const SkippedDir& a, const SkippedDir& b) { return a.rel < b.rel; });
   std::vector<FoundFile> out;
   out.reserve(files.size());
   for (auto& k : files) out.push_back(std::move(k.f));
@@ -618,8 +621,6 @@ Timeline ingest_dir(const fs::path& root, const IngestOptions& opt) {
   tl.root = root.string();
   tl.tz = opt.tz;
   std::vector<FoundFile> files = walk_log_dir(root, &tl.skipped_dirs);
-  std::sort(tl.skipped_dirs.begin(), tl.skipped_dirs.end(),
-            [](const SkippedDir& a, const SkippedDir& b) { return a.rel < b.rel; });
   if (files.empty() && !tl.skipped_dirs.empty()) {
     std::string which;
     for (const SkippedDir& d : tl.skipped_dirs) which += fmt::format("\n  {}/: {}", d.rel, d.why);

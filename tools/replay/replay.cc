@@ -1455,12 +1455,11 @@ json replay(const Options& opt, std::string* text) {
   auto local = [&](int64_t ns) { return ingest::format_local(ns, tzoff).substr(11, 12); };
   t += fmt::format(
       "zksim replay {}\n  config: {}   seed {}   time zone {} ({})\n  recorded: {} file(s), {} "
-      "key events\n\n",
+      "key events\n",
       opt.input, su.config_source, seed, su.tz, tz_source, rec.files.size(), rec_keys.size());
-  for (const auto& d : rec.skipped_dirs) {
-    t.pop_back();  // the blank line after "recorded:" comes after these
-    t += fmt::format("  folder not read: {}/: {}\n\n", d.rel, d.why);
-  }
+  for (const auto& d : rec.skipped_dirs)
+    t += fmt::format("  folder not read: {}/: {}\n", d.rel, d.why);
+  t += "\n";
   t += fmt::format("faults ({}):\n", faults_source);
   if (faults.empty()) t += "  (none)\n";
   for (const auto& f : faults) {
