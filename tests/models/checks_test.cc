@@ -89,17 +89,27 @@ TEST(Observer, ChecksBecomeViolations) {
   EXPECT_EQ(obs.violations().size(), 2u);
 }
 
+// Checks over `sc`'s bounds, the last fault healed at 2 s: meta:a leads from 0 and steps down at
+// 1 s, before the heal.
+struct LeaderLostBeforeHeal {
+  explicit LeaderLostBeforeHeal(scenario::Scenario s) : sc(std::move(s)), obs(sc) {
+    obs.set_last_heal(ms(2000));
+    tr.add_sink(&obs);
+    sim::Rec(tr, ms(0), "meta.leader", "meta:a").f("leading", true).emit();
+    sim::Rec(tr, ms(1000), "meta.leader", "meta:a").f("leading", false).emit();
+  }
+  scenario::Scenario sc;
+  checks::Observer obs;
+  sim::Trace tr;
+};
+
 TEST(Observer, RecoveryAfterHeal) {
   scenario::Scenario sc;
   sc.checks.meta_leader_within_after_heal = sim::Duration::ms(500);
-  checks::Observer obs(sc);
-  obs.set_last_heal(ms(2000));
-  sim::Trace tr;
-  tr.add_sink(&obs);
-  sim::Rec(tr, ms(0), "meta.leader", "meta:a").f("leading", true).emit();
-  sim::Rec(tr, ms(1000), "meta.leader", "meta:a").f("leading", false).emit();
-  sim::Rec(tr, ms(2700), "meta.leader", "meta:b").f("leading", true).emit();
-  obs.finish(ms(9000));
+  LeaderLostBeforeHeal run(sc);
+  sim::Rec(run.tr, ms(2700), "meta.leader", "meta:b").f("leading", true).emit();
+  run.obs.finish(ms(9000));
+  const checks::Observer& obs = run.obs;
   ASSERT_TRUE(obs.metrics().meta_recovery_after_heal.has_value());
   EXPECT_EQ(*obs.metrics().meta_recovery_after_heal, sim::Duration::ms(700));
   ASSERT_EQ(obs.violations().size(), 1u);
@@ -114,13 +124,9 @@ TEST(Observer, NoRecoveryByTheEndSaysHowLongTheRunWentOn) {
     scenario::Scenario sc;
     sc.checks.meta_leader_within_after_heal = sim::Duration::ms(500);
     sc.checks.zk_leader_within_after_heal = sim::Duration::ms(500);
-    checks::Observer obs(sc);
-    obs.set_last_heal(ms(2000));
-    sim::Trace tr;
-    tr.add_sink(&obs);
-    sim::Rec(tr, ms(0), "meta.leader", "meta:a").f("leading", true).emit();
-    sim::Rec(tr, ms(1000), "meta.leader", "meta:a").f("leading", false).emit();
-    obs.finish(ms(end));
+    LeaderLostBeforeHeal run(sc);
+    run.obs.finish(ms(end));
+    const checks::Observer& obs = run.obs;
     EXPECT_FALSE(obs.metrics().meta_recovery_after_heal.has_value());
     ASSERT_EQ(obs.violations().size(), 2u);
     const std::string& meta = obs.violations()[0];
