@@ -301,13 +301,17 @@ void Network::syn_arrive(ConnId c) {
   s1.open = true;
   s1.last_arrival = sim_.now();
   cn.established = true;
+  // The SYN-ACK leaves before the process sees the connection: a server that closes it at once
+  // (a ZooKeeper peer refusing a smaller sid's election connection, a leader that stepped down)
+  // sends its FIN behind the SYN-ACK, so the connector's connect succeeds and then reads EOF, as
+  // in TCP. (Handing the connection over first put the FIN ahead: the connect hung to its timeout.)
+  push(c, 1, Segment{SegKind::SynAck, nullptr, 0, {}});
   Process* server = sim_.process(it->proc);
   AcceptFn accept = it->fn;
   ProcId client = cn.side[0].proc;
   server->deliver([this, c, accept, client] {
     if (conns_[c].side[1].open) accept(c, client);
   });
-  push(c, 1, Segment{SegKind::SynAck, nullptr, 0, {}});
 }
 
 void Network::result(ConnId c, NetError e) {
@@ -540,7 +544,12 @@ void Network::arrive(ConnId c, int to_side, Segment&& seg) {
     });
     return;
   }
-  // FIN or RST: the connection is over for this side too.
+  // FIN or RST: the connection is over for this side too. (Never before the SYN-ACK: the server
+  // side sends it behind one, in order.)
+  SIM_CHECK(!(to_side == 0 && cn.connecting),
+            "connection {}: FIN or RST reached a connector "
+            "still waiting for its SYN-ACK",
+            c);
   NetError e = seg.kind == SegKind::Fin ? NetError::Eof : NetError::Reset;
   p->deliver([this, c, to_side, e] {
     Side& rx = conns_[c].side[to_side];

@@ -333,6 +333,26 @@ TEST_F(sim_network, ConnectToPausedListenerCompletesAndAcceptRunsAtResume) {
                                                                {"data", ms(50).ns()}}));
 }
 
+// A server that closes a connection as it accepts it (a ZooKeeper peer refusing a smaller sid's
+// election connection): in TCP the kernel's SYN-ACK goes first, so the connect succeeds and the
+// connector then reads EOF. The FIN used to overtake the SYN-ACK and the connect hung.
+TEST_F(sim_network, ServerClosingAtAcceptGivesConnectThenEof) {
+  TestProc server(sim, "server", h1), client(sim, "client", h0);
+  sim.net.listen(server, 9, [&](ConnId c, ProcId) { sim.net.close(c, server); });
+  std::vector<std::pair<std::string, int64_t>> got;
+  ConnId c = sim.net.connect(client, h1, 9, [&](ConnId c, NetError e) {
+    got.push_back({std::string("connect ") + to_string(e), sim.now().ns()});
+    sim.net.on_close(c, client, [&](NetError e) {
+      got.push_back({std::string("close ") + to_string(e), sim.now().ns()});
+    });
+  });
+  sim.engine.run(ms(100));
+  // SYN at 0 arrives at 1 ms; SYN-ACK and FIN leave then and arrive at 2 ms, in that order.
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int64_t>>{{"connect ok", ms(2).ns()},
+                                                               {"close EOF", ms(2).ns()}}));
+  EXPECT_FALSE(sim.net.is_open(c, client));
+}
+
 TEST_F(sim_network, CrashOfOneSideGivesThePeerEofAfterPendingData) {
   TestProc server(sim, "server", h1), client(sim, "client", h0);
   ConnId sconn = UINT64_MAX;
