@@ -121,5 +121,28 @@ TEST(zkLogs, AddressesNotHostNames) {
   EXPECT_EQ(run("grep -rhE 'node[0-9]' " + dir + " | wc -l"), "0");
 }
 
+// Election connections at start, as in the real 3.8 loopback logs (../shared/data/zk-server-logs/
+// real-3.8-loopback): a smaller sid that dials a larger one connects, logs "Have smaller server
+// identifier, so dropping the connection" and is dialled back. Without faults no connect times out
+// (the simulated refusal once put the FIN ahead of the SYN-ACK: every start logged "connect timed
+// out" 5 s in).
+TEST(zkLogs, ElectionConnectionsAtStartAsInRealLogs) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    SCOPED_TRACE(seed);
+    std::string dir = std::string(ZKSIM_BINARY_DIR) + "/zk_log_test_qcm";
+    std::filesystem::remove_all(dir);
+    Cluster c(5, {}, seed);
+    c.sim.logs.set_dir(dir);
+    c.run_until(s(20));
+    ASSERT_TRUE(c.stable());
+    c.sim.logs.flush();
+    EXPECT_EQ(run("grep -rh 'connect timed out' " + dir + " | wc -l"), "0");
+    EXPECT_NE(run("grep -rhE 'Have smaller server identifier, so dropping the connection: "
+                  "\\(myId:[1-4] --> sid:[2-5]\\)' " +
+                  dir + " | wc -l"),
+              "0");
+  }
+}
+
 }  // namespace
 }  // namespace zktest
