@@ -547,9 +547,7 @@ void Network::arrive(ConnId c, int to_side, Segment&& seg) {
   // FIN or RST: the connection is over for this side too. (Never before the SYN-ACK: the server
   // side sends it behind one, in order.)
   SIM_CHECK(!(to_side == 0 && cn.connecting),
-            "connection {}: FIN or RST reached a connector "
-            "still waiting for its SYN-ACK",
-            c);
+            "connection {}: FIN or RST reached a connector still waiting for its SYN-ACK", c);
   NetError e = seg.kind == SegKind::Fin ? NetError::Eof : NetError::Reset;
   p->deliver([this, c, to_side, e] {
     Side& rx = conns_[c].side[to_side];

@@ -230,8 +230,6 @@ TEST(FuzzSlow, P2Timer200FindsSpuriousFailover) {
   EXPECT_FALSE(check(Property::P2, run_schedule(work, f.minimal, false), c.bounds, true));
 }
 
-}  // namespace
-
 // Liveness, stronger than P4: 35 s after the last fault heals, every ZooKeeper peer is back in
 // broadcast (leading or following) and every meta's client is connected, not just a quorum and a
 // leader. Over 1000 random schedules (all kinds, 1..4 faults) on two layouts. Before 2026-12-07 the
@@ -281,3 +279,5 @@ TEST(FuzzSlow, EveryPeerAndClientRecoversAfterTheLastHeal) {
     EXPECT_GT(faults, 2000);  // 1..4 faults a run: the runs did break things
   }
 }
+
+}  // namespace
